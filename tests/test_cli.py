@@ -1,0 +1,34 @@
+"The `lowres-ft` command, end to end, as a user runs it."
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+def lowres_ft(*args, timeout=600):
+    exe = shutil.which('lowres-ft') or str(Path(sys.executable).parent/'lowres-ft')
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+@pytest.mark.parametrize('cmd', [[], ['quickstart'], ['build-base'], ['train'], ['presets']])
+def test_help(cmd):
+    r = lowres_ft(*cmd, '--help')
+    assert r.returncode == 0 and 'usage: lowres-ft' in r.stdout
+
+def test_train_bad_path_exit_code(tmp_path):
+    r = lowres_ft('train', '--data', tmp_path/'missing.jsonl', '--out', tmp_path/'o')
+    assert r.returncode == 2 and 'error' in r.stderr
+
+def test_train_on_jsonl(tmp_path, tiny_base):
+    f = tmp_path/'sft.jsonl'
+    f.write_text('\n'.join(json.dumps({'prompt': f'What is {i} plus 1?', 'completion': str(i+1)}) for i in range(20)))
+    r = lowres_ft('train', '--data', f, '--objective', 'sft', '--steps', '4', '--out', tmp_path/'o')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path/'o'/'final'/'adapter_model.safetensors').exists()
+
+def test_quickstart(tmp_path, tiny_base):
+    r = lowres_ft('quickstart', '--out', tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    t = pd.read_csv(tmp_path/'results.csv', index_col=0)
+    assert t.loc['domain perplexity', 'after LoRA'] < t.loc['domain perplexity', 'before']   # it learned the domain
+    assert (tmp_path/'quickstart.png').stat().st_size > 10_000
+    assert (tmp_path/'adapter'/'adapter_config.json').exists()
