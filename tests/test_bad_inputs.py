@@ -29,7 +29,7 @@ def test_empty_dataset(tmp_path, tiny_base):
 
 def test_missing_column(tmp_path, tiny_base):
     out = tmp_path/'run'
-    with pytest.raises(ValueError, match="needs columns .* rename"): fit('embedded:tiny', [{'body': 'x'}], objective='sft', output_dir=out)
+    with pytest.raises(ValueError, match="needs columns .* Rename columns"): fit('embedded:tiny', [{'body': 'x'}], objective='sft', output_dir=out)
     assert not out.exists()
 
 def test_unknown_method_and_objective(tiny_base):
