@@ -9,7 +9,7 @@ def lowres_ft(*args, timeout=600):
     exe = shutil.which('lowres-ft') or str(Path(sys.executable).parent/'lowres-ft')
     return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
-@pytest.mark.parametrize('cmd', [[], ['quickstart'], ['build-base'], ['train'], ['presets']])
+@pytest.mark.parametrize('cmd', [[], ['quickstart'], ['build-base'], ['train'], ['presets'], ['bench']])
 def test_help(cmd):
     r = lowres_ft(*cmd, '--help')
     assert r.returncode == 0 and 'usage: lowres-ft' in r.stdout
@@ -32,3 +32,11 @@ def test_quickstart(tmp_path, tiny_base):
     assert t.loc['domain perplexity', 'after LoRA'] < t.loc['domain perplexity', 'before']   # it learned the domain
     assert (tmp_path/'quickstart.png').stat().st_size > 10_000
     assert (tmp_path/'adapter'/'adapter_config.json').exists()
+
+def test_bench_on_cpu(tmp_path, tiny_base):
+    r = lowres_ft('bench', '--arch', 'tiny', '--methods', 'full,lora', '--variants', 'trl,lowres', '--seq-len', '64',
+                  '--batch', '4', '--examples', '16', '--csv', tmp_path/'b.csv')
+    assert r.returncode == 0, r.stderr[-3000:]
+    df = pd.read_csv(tmp_path/'b.csv')
+    assert len(df) == 4 and (df.tokens_per_s > 0).all() and (df.peak_mem_gb > 0).all()
+    assert set(df.variant) == {'trl', 'lowres'} and df.speedup_vs_trl.notna().all()
