@@ -87,6 +87,18 @@ def test_truncation_default_and_explicit(lm, tok):
     assert len(nll_per_token(lm, tok, long)[0]) == 63
 
 
+def test_context_token_rule(lm, tok):
+    import copy
+    from lowres_ft.evaluate import context_token
+    assert context_token(tok) == tok.cls_token_id and encode_texts(tok, ["a b"])[0] == tok("a b")['input_ids']
+    nobos = copy.deepcopy(tok); nobos.bos_token = None  # like GPT-2/Qwen/the embedded tokenizer: EOS is the context
+    assert context_token(nobos) == tok.sep_token_id
+    seqs = encode_texts(nobos, ["a b", ""])
+    assert seqs[0] == [tok.sep_token_id] + tok("a b")['input_ids'] and seqs[1][0] == tok.sep_token_id
+    assert [len(a) for a in nll_per_token(lm, nobos, TEXTS)] == [len(tok(t)['input_ids']) for t in TEXTS]
+    assert unigram_perplexity([], TEXTS, nobos) == pytest.approx(len(tok))
+
+
 def test_bad_inputs(lm, tok):
     with pytest.raises(ValueError, match='empty'): perplexity(lm, tok, [])
     with pytest.raises(TypeError, match='list of strings'): perplexity(lm, tok, "a text")
@@ -186,6 +198,8 @@ def test_choice_scores_match_hand_computation(lm, tok):
     shared = choice_scores(lm, tok, prompts, ["x", "y", "z"])  # one option list for every prompt
     assert [len(r) for r in shared] == [3, 3]
     with pytest.raises(ValueError, match='answers'): choice_accuracy(lm, tok, prompts, options, [0])
+    with pytest.raises(ValueError, match='not one of its options'): choice_accuracy(lm, tok, prompts, options, ['x', 0])
+    assert choice_accuracy(lm, tok, prompts, options, [o[b] for o, b in zip(options, best)]) == 1.0  # answers as text
 
 
 # --- seeds and intervals
