@@ -1,0 +1,87 @@
+"""Colab readiness, checked statically: badge, Colab-only install cell and papermill parameters cell in every chapter;
+every chapter's `colab` configuration predicted to fit a free T4; the nbdev docs config in course order."""
+import json, re
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT/'nbs'
+# course chapters: nbs/[1-9]*.ipynb except the 9x reference pages (90_cli: the command; 95_bench: benchmarks)
+CHAPTERS = sorted(p for p in NBS.glob('[1-9]*.ipynb') if not p.name.startswith('9'))
+EXPECTED = ['10_continued_pretraining', '20_peft', '30_few_shot', '40_alignment', '50_forgetting', '60_guide']
+BADGE = ('[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]'
+         '(https://colab.research.google.com/github/lowres-ft/lowres_ft/blob/main/nbs/{name})')
+
+def cells(p): return json.loads(p.read_text())['cells']
+def src(c): return ''.join(c.get('source', ''))
+ids = lambda p: p.stem
+
+
+def test_all_course_chapters_exist():
+    assert [p.stem for p in CHAPTERS if p.stem in EXPECTED] == [e for e in EXPECTED if (NBS/f'{e}.ipynb').exists()]
+    missing = [e for e in EXPECTED if not (NBS/f'{e}.ipynb').exists()]
+    assert not missing, f'missing chapter notebooks: {missing}'
+
+@pytest.mark.parametrize('nb', CHAPTERS, ids=ids)
+def test_title_subtitle_and_colab_badge(nb):
+    md = [src(c) for c in cells(nb) if c['cell_type'] == 'markdown']
+    assert md and re.match(r'#\s+\S', md[0]) and re.search(r'^>\s*\S', md[0], re.M), f'{nb.name}: first cell needs "# Title" and "> subtitle"'
+    badge = BADGE.format(name=nb.name)
+    where = [i for i, m in enumerate(md) if badge in m]
+    assert where and where[0] <= 1, f'{nb.name}: the Open-in-Colab badge pointing at nbs/{nb.name} must be in the first two markdown cells'
+
+@pytest.mark.parametrize('nb', CHAPTERS, ids=ids)
+def test_colab_only_install_cell(nb):
+    code = [src(c) for c in cells(nb) if c['cell_type'] == 'code']
+    hits = [i for i, s in enumerate(code) if "'google.colab' in sys.modules" in s and 'pip' in s and 'lowres_ft' in s]
+    assert hits, f'{nb.name}: no install cell guarded by `if "google.colab" in sys.modules`'
+    assert hits[0] <= 2, f'{nb.name}: the install cell must come first (after #| default_exp)'
+    assert re.search(r'^#\|\s*hide', code[hits[0]], re.M), f'{nb.name}: hide the install cell with #| hide'
+    # it must not install anywhere else: every pip call in the cell sits under the Colab guard
+    body = code[hits[0]]
+    assert body.count('pip') == len(re.findall(r"if 'google.colab' in sys.modules:.*pip", body)), f'{nb.name}: unguarded pip call'
+
+@pytest.mark.parametrize('nb', CHAPTERS, ids=ids)
+def test_papermill_parameters_cell(nb):
+    cs = [c for c in cells(nb) if c['cell_type'] == 'code']
+    params = [c for c in cs if 'parameters' in c.get('metadata', {}).get('tags', [])]
+    assert len(params) == 1, f'{nb.name}: needs exactly one cell tagged "parameters" (jupytext: # %% tags=["parameters"])'
+    s = src(params[0])
+    assert re.search(r'^preset\s*=\s*["\']auto["\']', s, re.M), f'{nb.name}: parameters cell must set preset = "auto"'
+    assert 'seed' in s, f'{nb.name}: parameters cell must set the seeds (seeds = ... or a grid with seeds)'
+    i = cs.index(params[0])
+    later = ''.join(src(c) for c in cs[i+1:i+4])
+    assert 'use_preset(preset)' in later and 'describe_run' in later, f'{nb.name}: use_preset(preset) and print(describe_run(p)) must follow the parameters'
+
+@pytest.mark.parametrize('nb', CHAPTERS, ids=ids)
+def test_papermill_can_parameterize(nb):
+    "papermill finds the parameters cell and would inject an override after it."
+    pytest.importorskip('papermill')
+    from papermill.parameterize import parameterize_notebook
+    from papermill.iorw import load_notebook_node
+    out = parameterize_notebook(load_notebook_node(str(nb)), {'preset': 'tiny'}, kernel_name='python3', language='python')
+    inj = [c for c in out.cells if 'injected-parameters' in c.metadata.get('tags', [])]
+    assert inj and "preset = \"tiny\"" in inj[0].source
+
+def test_colab_configurations_fit_a_t4():
+    from lowres_ft.guide import colab_check, COLAB_RUNS
+    from lowres_ft.core import PRESETS
+    p = PRESETS['colab']
+    assert p.hub and p.precision in ('auto', 'fp16'), 'colab must train in fp16 on a T4 (no bf16)'
+    cc = colab_check()
+    chapters = {c.stem for c in CHAPTERS} - {'60_guide'}
+    assert chapters <= set(COLAB_RUNS), f'no colab configuration in guide.COLAB_RUNS for {sorted(chapters - set(COLAB_RUNS))}'
+    too_big = cc[cc.total_gib > 16 / 1.073741824]   # 16 GB = 14.9 GiB
+    assert too_big.empty, f'predicted not to fit a 16 GB T4:\n{too_big}'
+    assert cc.fits.all()
+
+def test_nbdev_docs_config_in_course_order():
+    yaml = pytest.importorskip('yaml')
+    q = yaml.safe_load((NBS/'_quarto.yml').read_text())
+    assert q['project']['type'] == 'website' and 'sidebar.yml' in q['metadata-files'] and 'nbdev.yml' in q['metadata-files']
+    side = yaml.safe_load((NBS/'sidebar.yml').read_text())['website']['sidebar']['contents']
+    stems = [Path(s).stem for s in side]
+    assert stems[0] == 'index' and stems == sorted(stems, key=lambda s: (s != 'index', s)), stems
+    for s in side: assert (NBS/s).exists(), f'sidebar.yml lists {s}, which is not in nbs/'
+    nb_files = sorted(p.name for p in NBS.glob('*.ipynb'))
+    assert sorted(side) == nb_files, 'sidebar.yml must list every notebook (nbdev-docs regenerates it from nbs/)'
