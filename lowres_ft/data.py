@@ -13,7 +13,7 @@ __all__ = ['NUMBER_WORDS', 'DAYS', 'SEASONS', 'THING_COLOURS', 'ANIMAL_SOUNDS', 
            'load_data', 'kshot', 'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion',
            'to_messages', 'to_preference', 'mix']
 
-# %% ../nbs/01_data.ipynb #199dc898
+# %% ../nbs/01_data.ipynb #22444808
 import hashlib, json, os, random, re, string
 from collections import Counter, defaultdict
 from functools import lru_cache
@@ -22,7 +22,7 @@ import pandas as pd
 from datasets import (ClassLabel, Dataset, DatasetDict, Features, Value, concatenate_datasets,
                       load_from_disk)
 
-# %% ../nbs/01_data.ipynb #e2200782
+# %% ../nbs/01_data.ipynb #62571182
 def _rng(seed, stream:str) -> random.Random:
     "A private random stream: the same (stream, seed) gives the same numbers, whatever else ran."
     return random.Random(f"lowres_ft.data/{stream}/{seed}")
@@ -41,7 +41,7 @@ def _held_out(text:str) -> bool:
     "About 1 text in 16, chosen by a hash of its content, is reserved for probes and never put in `general_corpus`."
     return int(hashlib.md5(text.encode()).hexdigest(), 16) % 16 == 0
 
-# %% ../nbs/01_data.ipynb #5871379b
+# %% ../nbs/01_data.ipynb #e3cfc62c
 NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
 DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 SEASONS = ["winter", "spring", "summer", "autumn"]
@@ -95,7 +95,7 @@ _FAMILY_FACTS = ["The mother of your mother is your grandmother.", "The father o
 _RELATIVE = {"sister": "f", "mother": "f", "aunt": "f", "grandmother": "f", "cousin": "x",
              "brother": "m", "father": "m", "uncle": "m", "grandfather": "m"}
 
-# %% ../nbs/01_data.ipynb #53a427ad
+# %% ../nbs/01_data.ipynb #c13f11fc
 def _person(rng, exclude=()) -> dict:
     "A first name with matching pronouns."
     female = rng.random() < 0.5
@@ -146,7 +146,7 @@ def _topic_slots(rng) -> dict:
         while (s['M'] in _FEMALE) != (_RELATIVE[rel] == 'f'): s['M'] = _person(rng, exclude=(P['N'],))['N']
     return s
 
-# %% ../nbs/01_data.ipynb #d9c56911
+# %% ../nbs/01_data.ipynb #d52979cb
 _TOPICS = {  # topic -> (openings, groups of follow-ups)
  'routine': (["{N} wakes up at {t1} o'clock.", "Every morning {N} gets up at {t1}.",
               "On {day} {N} wakes up early, at {t1} o'clock.", "{N} gets up at {t1} and opens the window."],
@@ -236,7 +236,7 @@ def _general_paragraph(rng) -> str:
     picked = [rng.choice(openings)] + [rng.choice(groups[g]) for g in sorted(rng.sample(range(len(groups)), k))]
     return " ".join(_cap(t.format_map(s)) for t in picked)
 
-# %% ../nbs/01_data.ipynb #d5ebac0b
+# %% ../nbs/01_data.ipynb #367d18d2
 def _unique_stream(rng, make, n:int, keep=lambda t: True, what:str='texts') -> list:
     "The first `n` distinct outputs of `make(rng)` that pass `keep` (a prefix-stable stream)."
     out, seen, tries = [], set(), 0
@@ -254,7 +254,7 @@ def general_corpus(n:int=2000, # number of paragraphs
     return _unique_stream(_rng(seed, 'general'), _general_paragraph, n, keep=lambda t: not _held_out(t),
                           what='general paragraphs')
 
-# %% ../nbs/01_data.ipynb #9ff65dcc
+# %% ../nbs/01_data.ipynb #bc864bae
 _DOM_ONSETS = ["z", "k", "v", "d", "th", "br", "dr", "tr", "qu", "x", "pl", "gr", "m", "n", "l", "r", "f", "t", "p",
                "s", "cr", "fl", "j", "h"]
 _DOM_VOWELS = ["a", "e", "i", "o", "u", "y"]
@@ -315,7 +315,7 @@ def _general_word_set() -> frozenset:
         ws |= set(_words(re.sub(r'\{[^}]*\}', ' ', ' '.join(openings + sum(groups, [])))))
     return frozenset(ws)
 
-# %% ../nbs/01_data.ipynb #50521989
+# %% ../nbs/01_data.ipynb #9c91f5e1
 _DOMAIN_TEMPLATES = {
  'intro': ["{C} is {a_cls} used to treat {cond}.", "{C} belongs to the {cls} family.",
            "{C}, {a_cls}, is prescribed for {cond}.", "Doctors prescribe {c} for patients with {cond}.",
@@ -356,7 +356,7 @@ def _facts_rows(facts) -> tuple:
     require_columns(facts, ['compound', 'drug_class', 'condition', 'organ', 'dose_mg'])
     return tuple(map(tuple, facts[['compound', 'drug_class', 'condition', 'organ', 'dose_mg']].itertuples(index=False)))
 
-# %% ../nbs/01_data.ipynb #4d574f20
+# %% ../nbs/01_data.ipynb #a2de81f7
 KELO_SUFFIXES = {"PL": "qa", "NOM": "na", "ACC": "mi", "LOC": "tezu", "GEN": "ro", "ADJ": "eth", "ADJ.PL": "ethqa",
                  "PRES": "ash", "PAST": "uvek", "FUT": "ontla", "SG": "e", "PL.AGR": "ir", "NEG": "mo"}
 _KELO_NOUNS = {  # english: (plural, category)
@@ -419,7 +419,7 @@ def kelo_lexicon() -> pd.DataFrame:
            **{w: 'adverb' for w in _KELO_TIME.values()}}
     return pd.DataFrame([(w, pos[w], r) for w, r in _kelo_lex().items()], columns=['english', 'pos', 'kelo'])
 
-# %% ../nbs/01_data.ipynb #1c7a91d5
+# %% ../nbs/01_data.ipynb #fbbcb461
 def _noun_cat(noun:str) -> str:
     cat = _KELO_NOUNS[noun][1]
     return _KELO_THING_KIND[noun] if cat == 'thing' else cat
@@ -482,7 +482,7 @@ def lowres_language(n:int=1000, # number of paragraphs
     para = lambda r: ' '.join(_kelo_sentence(r)[1] for _ in range(r.randint(2, 4)))
     return _unique_stream(_rng(seed, 'kelo-mono'), para, n, what='Kelo paragraphs')
 
-# %% ../nbs/01_data.ipynb #baad9bf9
+# %% ../nbs/01_data.ipynb #c8834297
 CLASS_LABELS = ["billing", "shipping", "technical", "account"]
 _CLS_SLOTS = dict(
     amount=["$9.99", "$12", "$19.99", "$25", "$40", "$49", "$100", "30 euros", "15 pounds", "$7.50"],
@@ -618,7 +618,7 @@ def classification_task(n_train:int=400, # training examples (balanced over the 
              for sp, m in [('test', n_test), ('dev', n_dev), ('train', n_train)]}
     return DatasetDict({sp: Dataset.from_dict(parts[sp], features=feats) for sp in ('train', 'dev', 'test')})
 
-# %% ../nbs/01_data.ipynb #9b660856
+# %% ../nbs/01_data.ipynb #35a91dcf
 def pair_task(n_train:int=400, # training pairs (half same-intent)
               n_test:int=400, # test pairs
               seed:int=0, # seeds the task
@@ -640,7 +640,7 @@ def pair_task(n_train:int=400, # training pairs (half same-intent)
     return DatasetDict({sp: Dataset.from_dict(make(_rng(seed, f'pairs/{sp}'), m, 0.0 if sp == 'train' else 0.3), features=feats)
                         for sp, m in [('train', n_train), ('test', n_test)]})
 
-# %% ../nbs/01_data.ipynb #4bfc607b
+# %% ../nbs/01_data.ipynb #664838d7
 INSTRUCTION_TEMPLATES = {
  "add": ["What is {a} plus {b}?", "Add {a} and {b}.", "What is {a} + {b}?", "Compute {a} plus {b}.",
          "What is the sum of {a} and {b}?"],
@@ -693,7 +693,7 @@ def parse_prompt(prompt:str, # an instruction in one of `INSTRUCTION_TEMPLATES`'
     raise ValueError(f"Cannot read the prompt {prompt!r} as {'a ' + repr(kind) if kind else 'any'} instruction; "
                      f"prompts must use a phrasing from INSTRUCTION_TEMPLATES (as `instruction_set` writes them).")
 
-# %% ../nbs/01_data.ipynb #09302f6a
+# %% ../nbs/01_data.ipynb #ff926465
 def _items(s:str) -> list: return [w for w in re.split(r"[,\s]+", s.strip().lower()) if w and w != 'and']
 
 def _fact_lookup(facts) -> dict:
@@ -750,7 +750,7 @@ def check_answer(kind:str, # the instruction kind (see `INSTRUCTION_KINDS`)
     want = _canon(kind, reference_answer(prompt, kind, facts))
     return any(_canon(kind, c) == want for c in _candidates(response) if c.strip())
 
-# %% ../nbs/01_data.ipynb #9acbf09a
+# %% ../nbs/01_data.ipynb #a08cc5bb
 def _short_sentence(rng) -> str:
     "A short everyday sentence (2-9 words) to count words in."
     P = _person(rng); s = {k: rng.choice(v) for k, v in _G.items()}
@@ -807,7 +807,7 @@ def instruction_set(n:int=500, # number of instructions
                         messages=[{'role': 'user', 'content': p}, {'role': 'assistant', 'content': c}]))
     return Dataset.from_list(rec).select_columns(['prompt', 'completion', 'messages', 'kind'])
 
-# %% ../nbs/01_data.ipynb #904d6eff
+# %% ../nbs/01_data.ipynb #398607cb
 _PADDING = ["Sure! The answer is {ans}. I hope this helps, and let me know if you have any other questions.",
             "Great question! Let me think about it step by step. After careful thought, the answer is {ans}.",
             "Of course. This is a simple question, and the answer is {ans}. Feel free to ask me anything else.",
@@ -854,7 +854,7 @@ def judge(prompt:str, # an instruction
     extra = max(0, len(str(response).split()) - len(reference_answer(prompt, kind, facts).split()))
     return (1.0 if ok else 0.0) - min(0.5, length_penalty * extra)
 
-# %% ../nbs/01_data.ipynb #6e3b7754
+# %% ../nbs/01_data.ipynb #32d43ac5
 def to_kto(pairs, # a preference Dataset (prompt, chosen, rejected)
            seed:int|None=0, # shuffle the rows with this seed so pairs are not adjacent; None keeps the order
           ) -> Dataset:
@@ -866,7 +866,7 @@ def to_kto(pairs, # a preference Dataset (prompt, chosen, rejected)
     return Dataset.from_list(rows, features=Features({'prompt': Value('string'), 'completion': Value('string'),
                                                        'label': Value('bool')}))
 
-# %% ../nbs/01_data.ipynb #77095a5d
+# %% ../nbs/01_data.ipynb #d6a1dda7
 def _probe_items() -> list:
     "Every cloze fact of the general world: (topic, prompt, answer, distractor pool)."
     W, items = NUMBER_WORDS, []
@@ -913,7 +913,7 @@ def general_probes(n_texts:int=200, # held-out general paragraphs
         rec.append(dict(prompt=prompt, options=opts, answer=opts.index(ans), topic=topic))
     return dict(texts=texts, qa=Dataset.from_list(rec))
 
-# %% ../nbs/01_data.ipynb #48760dc7
+# %% ../nbs/01_data.ipynb #5b1ac8ce
 def _as_ds(x) -> Dataset:
     "`x` as a Dataset (lists, DataFrames and paths via `load_data`); a DatasetDict is an error."
     if isinstance(x, Dataset): return x
@@ -944,7 +944,7 @@ def require_columns(ds, # a Dataset or DataFrame
                                  f"(ds.rename_column('old', 'new')) or pass the right column name. {fix}".strip())
     return ds
 
-# %% ../nbs/01_data.ipynb #14ebcb37
+# %% ../nbs/01_data.ipynb #ff210de4
 _DATA_EXTS = ('.jsonl', '.json', '.csv', '.txt', '.parquet')
 
 def _looks_like_path(s:str) -> bool:
@@ -1064,7 +1064,7 @@ def load_data(source, # a file (.jsonl/.json/.csv/.txt/.parquet), a folder, a Da
     elif text_col: require_columns(ds, ['text'])
     return ds
 
-# %% ../nbs/01_data.ipynb #1230a929
+# %% ../nbs/01_data.ipynb #3ca7a59b
 def _label_names(ds, label_col:str):
     f = ds.features.get(label_col) if isinstance(ds, Dataset) else None
     return f.names if isinstance(f, ClassLabel) else None
@@ -1091,7 +1091,7 @@ def kshot(ds, # a Dataset with a label column
     _rng(seed, f'kshot-order/{k}').shuffle(idx)
     return ds.select(idx)
 
-# %% ../nbs/01_data.ipynb #5d5687d8
+# %% ../nbs/01_data.ipynb #bd0f79be
 def check_labels(ds, # a Dataset (or DataFrame)
                  label_col:str, # the label column
                  names_or_num, # the label set: a list of names, or the number of classes (labels 0..num-1)
@@ -1110,7 +1110,7 @@ def check_labels(ds, # a Dataset (or DataFrame)
                          f"{' ...' if len(bad) > 5 else ''}. Fix those rows, or pass the full label set.")
     return ds
 
-# %% ../nbs/01_data.ipynb #33374a5b
+# %% ../nbs/01_data.ipynb #a289013f
 def _texts_of(x, col:str) -> list:
     if isinstance(x, Dataset): require_columns(x, [col]); return list(x[col])
     if isinstance(x, (list, tuple)) and all(isinstance(t, str) for t in x): return list(x)
@@ -1154,7 +1154,7 @@ def quality_filter(texts, # a list of texts, or a Dataset
     if verbose: print(f"quality_filter: kept {len(idx)} of {len(ts)} ({short} too short, {rep} repetitive dropped)")
     return _keep(texts, idx)
 
-# %% ../nbs/01_data.ipynb #66c65ab6
+# %% ../nbs/01_data.ipynb #737bc007
 def _nonempty(values, col:str, what:str) -> list:
     values = list(values)
     for i, v in enumerate(values):
@@ -1214,7 +1214,7 @@ def to_preference(ds, # a Dataset of preference pairs
                              f"Fix the rejected response or drop the row.")
     return Dataset.from_dict({'prompt': p, 'chosen': c, 'rejected': r})
 
-# %% ../nbs/01_data.ipynb #d0af6927
+# %% ../nbs/01_data.ipynb #0e1562e3
 def _draw(seq_len:int, m:int, rng) -> list:
     "m indices into a sequence of seq_len, without repeats until every index was used."
     out = []

@@ -10,7 +10,7 @@ __all__ = ['model_device', 'eval_mode', 'context_token', 'encode_texts', 'token_
            'format_prompts', 'generate', 'normalize_answer', 'generation_probe', 'choice_scores', 'choice_accuracy',
            'mean_ci', 'multi_seed', 'summarize', 'plot_history', 'plot_metric_vs_n', 'plot_tradeoff']
 
-# %% ../nbs/04_evaluate.ipynb #9877a09b
+# %% ../nbs/04_evaluate.ipynb #2c2d227c
 import math, time
 from contextlib import contextmanager
 from collections import Counter
@@ -26,7 +26,7 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 
-# %% ../nbs/04_evaluate.ipynb #2e112acb
+# %% ../nbs/04_evaluate.ipynb #7a516c0d
 def model_device(model) -> torch.device:
     "The device of `model`'s first parameter (works for PEFT wrappers too)."
     return next(model.parameters()).device
@@ -73,7 +73,7 @@ def _pad(seqs, pad_id, side='right'):
 
 def _pad_id(tokenizer): return next((t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id) if t is not None), 0)
 
-# %% ../nbs/04_evaluate.ipynb #f79650e0
+# %% ../nbs/04_evaluate.ipynb #1520afc5
 def token_nlls(model, seqs:list[list[int]], batch_size:int=8, pad_id:int=0) -> list[np.ndarray]:
     "Per-token negative log-likelihood (nats) of tokens 1..n-1 of each id sequence under causal LM `model`."
     out, dev = [None] * len(seqs), model_device(model)
@@ -88,14 +88,14 @@ def token_nlls(model, seqs:list[list[int]], batch_size:int=8, pad_id:int=0) -> l
             for j, i in enumerate(idx): out[i] = nll[j, :max(len(seqs[i]) - 1, 0)]
     return out
 
-# %% ../nbs/04_evaluate.ipynb #b6adb056
+# %% ../nbs/04_evaluate.ipynb #10bcfab5
 def nll_per_token(model, tokenizer, texts:list[str], max_length:int=None, batch_size:int=8) -> list[np.ndarray]:
     "NLL (nats) of each scored token of each text: every token `tokenizer(text)` makes, given its context."
     texts = _check_texts(texts)
     seqs = encode_texts(tokenizer, texts, max_length or _default_max_length(model))
     return token_nlls(model, seqs, batch_size, _pad_id(tokenizer))
 
-# %% ../nbs/04_evaluate.ipynb #10c24f76
+# %% ../nbs/04_evaluate.ipynb #fbf853ce
 def perplexity(model, tokenizer, texts:list[str],
                max_length:int=None, # tokens kept per text; default the model's `max_position_embeddings` (or 512)
                batch_size:int=8) -> float:
@@ -105,7 +105,7 @@ def perplexity(model, tokenizer, texts:list[str],
     if n == 0: raise ValueError("no token to score: every text is at most one token long; pass longer texts")
     return math.exp(sum(float(a.sum()) for a in nlls) / n)
 
-# %% ../nbs/04_evaluate.ipynb #a2b33619
+# %% ../nbs/04_evaluate.ipynb #8a73a919
 def bits_per_char(model, tokenizer, texts:list[str], max_length:int=None, batch_size:int=8) -> float:
     "Total NLL of `texts` in bits divided by their total number of characters."
     texts = _check_texts(texts)
@@ -119,7 +119,7 @@ def bits_per_char(model, tokenizer, texts:list[str], max_length:int=None, batch_
     if n_chars == 0: raise ValueError("texts have no characters")
     return sum(float(a.sum()) for a in nlls) / math.log(2) / n_chars
 
-# %% ../nbs/04_evaluate.ipynb #1e955592
+# %% ../nbs/04_evaluate.ipynb #c5b2ea7e
 def unigram_perplexity(train_texts:list[str], test_texts:list[str], tokenizer,
                        max_length:int=None, # truncate as `perplexity` does; None keeps whole texts
                       ) -> float:
@@ -133,7 +133,7 @@ def unigram_perplexity(train_texts:list[str], test_texts:list[str], tokenizer,
     nll = -sum(math.log((counts[t] + 1) / (total + V)) for t in scored) / len(scored)
     return math.exp(nll)
 
-# %% ../nbs/04_evaluate.ipynb #755413d7
+# %% ../nbs/04_evaluate.ipynb #b08ec05f
 def _check_pairs(preds, labels):
     preds, labels = list(preds), list(labels)
     if len(preds) != len(labels): raise ValueError(f"got {len(preds)} predictions but {len(labels)} labels; "
@@ -151,7 +151,7 @@ def macro_f1(preds, labels) -> float:
     preds, labels = _check_pairs(preds, labels)
     return float(f1_score(labels, preds, average='macro', zero_division=0))
 
-# %% ../nbs/04_evaluate.ipynb #cbad1671
+# %% ../nbs/04_evaluate.ipynb #bf406d44
 def _sorted(xs):
     try: return sorted(xs)
     except TypeError: return sorted(xs, key=str)  # mixed types
@@ -168,7 +168,7 @@ def classification_metrics(preds, labels,
     return dict(accuracy=accuracy(preds, labels), macro_f1=macro_f1(preds, labels),
                 **{f"f1_{name(c)}": float(f) for c, f in zip(classes, per_class)})
 
-# %% ../nbs/04_evaluate.ipynb #37a53bb7
+# %% ../nbs/04_evaluate.ipynb #6b8f8678
 def predict_classes(model, tokenizer, texts:list[str], batch_size:int=32) -> list[int]:
     "Predicted class id (argmax of the logits) of each text under sequence-classification `model`."
     texts, preds, dev = _check_texts(texts), [], model_device(model)
@@ -181,7 +181,7 @@ def predict_classes(model, tokenizer, texts:list[str], batch_size:int=32) -> lis
             preds += model(**enc.to(dev)).logits.argmax(-1).tolist()
     return preds
 
-# %% ../nbs/04_evaluate.ipynb #d69cf319
+# %% ../nbs/04_evaluate.ipynb #85122a8e
 def _eos_ids(model, tokenizer):
     ids = [tokenizer.eos_token_id, getattr(model.generation_config, 'eos_token_id', None)]
     flat = [i for x in ids for i in (x if isinstance(x, (list, tuple)) else [x]) if i is not None]
@@ -211,7 +211,7 @@ def generate(model, tokenizer, prompts:list[str], max_new_tokens:int=32,
             out += [t.strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
     return out
 
-# %% ../nbs/04_evaluate.ipynb #0100a971
+# %% ../nbs/04_evaluate.ipynb #c3fec11a
 def normalize_answer(s:str) -> str:
     "Lower-case, collapse whitespace and strip surrounding punctuation, for exact-match scoring."
     return ' '.join(str(s).lower().split()).strip(' .,;:!?"\'`')
@@ -234,7 +234,7 @@ def generation_probe(model, tokenizer, prompts:list[str],
     df.attrs['accuracy'] = float(df['correct'].mean())
     return df
 
-# %% ../nbs/04_evaluate.ipynb #f10806b5
+# %% ../nbs/04_evaluate.ipynb #8354011a
 def choice_scores(model, tokenizer, prompts:list[str],
                   options:list, # one list of options per prompt, or one list shared by all prompts
                   batch_size:int=8) -> list[list[float]]:
@@ -263,7 +263,7 @@ def choice_accuracy(model, tokenizer, prompts:list[str], options:list,
     gold = [a if isinstance(a, (int, np.integer)) else list(o).index(a) for a, o in zip(answers, opts)]
     return float(np.mean([int(np.argmax(s)) == g for s, g in zip(scores, gold)]))
 
-# %% ../nbs/04_evaluate.ipynb #5e5f8ccf
+# %% ../nbs/04_evaluate.ipynb #9478bd0c
 def mean_ci(values, conf:float=0.95) -> tuple[float, float, float]:
     "Mean of `values` and the Student-t confidence interval `(mean, lo, hi)`."
     v = np.asarray(list(values), dtype=float)
@@ -274,7 +274,7 @@ def mean_ci(values, conf:float=0.95) -> tuple[float, float, float]:
     half = float(stats.t.ppf((1 + conf) / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
     return m, m - half, m + half
 
-# %% ../nbs/04_evaluate.ipynb #3bfd28b5
+# %% ../nbs/04_evaluate.ipynb #ad8027a6
 def _is_scalar(v): return v is None or isinstance(v, (str, bool, int, float, np.number))
 
 def multi_seed(fn:Callable, # `fn(seed=..., **kwargs) -> dict` of metrics
@@ -295,7 +295,7 @@ def multi_seed(fn:Callable, # `fn(seed=..., **kwargs) -> dict` of metrics
     print(f"{desc}{' ' + cfg if cfg else ''}: {len(seeds)} seeds in {time.time() - t0:.1f} s; mean {means}")
     return df
 
-# %% ../nbs/04_evaluate.ipynb #0273d78e
+# %% ../nbs/04_evaluate.ipynb #44391e86
 def summarize(df:pd.DataFrame, by:str|list=None, metrics:list[str]=None, conf:float=0.95) -> pd.DataFrame:
     "Mean, CI bounds, std and count of each metric per group of `by` (columns `<metric>_mean`, ...)."
     by = [by] if isinstance(by, str) else list(by or [])
@@ -319,7 +319,7 @@ def summarize(df:pd.DataFrame, by:str|list=None, metrics:list[str]=None, conf:fl
     out.attrs['conf'] = conf
     return out
 
-# %% ../nbs/04_evaluate.ipynb #954ab4dc
+# %% ../nbs/04_evaluate.ipynb #956c750f
 def _finish(ax, title, xlabel, ylabel, legend=True):
     ax.set_title(title); ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
     if legend and ax.get_legend_handles_labels()[0]: ax.legend()
@@ -340,7 +340,7 @@ def plot_history(history:pd.DataFrame|list, # `trainer.state.log_history`, as a 
     ylabel = 'loss (nats per token)' if all('loss' in m for m in present) else 'value'
     return _finish(ax, title, 'optimizer step', ylabel)
 
-# %% ../nbs/04_evaluate.ipynb #13527eb1
+# %% ../nbs/04_evaluate.ipynb #a9fada4b
 def plot_metric_vs_n(summary:pd.DataFrame, x:str='n', y:str='accuracy', hue:str='method', ax=None, logx:bool=True,
                      title:str=None, xlabel:str=None, ylabel:str=None):
     "Mean of metric `y` against `x` with a shaded confidence band, one line per `hue`; returns the Axes."
@@ -364,7 +364,7 @@ def plot_metric_vs_n(summary:pd.DataFrame, x:str='n', y:str='accuracy', hue:str=
     xl = xlabel or xname + (' (log scale)' if logx else '')
     return _finish(ax, title or f"{y} vs {xname} (mean, {conf:.0%} CI shaded)", xl, ylabel or y)
 
-# %% ../nbs/04_evaluate.ipynb #8f7b1b98
+# %% ../nbs/04_evaluate.ipynb #58845ff6
 def plot_tradeoff(df:pd.DataFrame, x:str, y:str, label:str, ax=None, title:str=None,
                   xlabel:str=None, ylabel:str=None):
     "Scatter `y` against `x`, one labelled point per row (named by column `label`); returns the Axes."
