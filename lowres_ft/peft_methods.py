@@ -10,7 +10,7 @@ __all__ = ['head_parameters', 'is_norm', 'train_only', 'bitfit', 'layernorm', 'i
            'is_soft_prompt', 'save_adapter', 'load_adapter', 'merge_adapter', 'save_merged', 'StepTimer',
            'training_state_bytes', 'dir_mb', 'forward_ms', 'method_costs', 'cost_table']
 
-# %% ../nbs/20_peft.ipynb #1d30ad0a
+# %% ../nbs/20_peft.ipynb #757c89f2
 import copy, json, time, shutil, tempfile, warnings
 from pathlib import Path
 import numpy as np
@@ -20,7 +20,7 @@ from transformers import TrainerCallback
 from .core import count_parameters, estimate_memory, get_preset
 from .train import register_method, get_method, METHODS, PEFT_TASK, lora, fit
 
-# %% ../nbs/20_peft.ipynb #bc0217a4
+# %% ../nbs/20_peft.ipynb #c7fa1686
 def _peft_task(task:str, method:str) -> str:
     "PEFT's task type for `task`, or a clear error for methods that need one."
     t = PEFT_TASK.get(task, 'missing')
@@ -46,7 +46,7 @@ def train_only(model, names, method:str):
     model.lowres_selective = method
     return model
 
-# %% ../nbs/20_peft.ipynb #aedefd82
+# %% ../nbs/20_peft.ipynb #c71f877c
 @register_method('bitfit', 'only the bias terms train, plus a classification head (Ben Zaken et al. 2022; survey §3.1)')
 def bitfit(model, task:str='causal_lm', train_head:bool=True, **kwargs):
     if kwargs: raise TypeError(f"method 'bitfit' takes only train_head=; got {sorted(kwargs)}.")
@@ -64,7 +64,7 @@ def layernorm(model, task:str='causal_lm', train_head:bool=True, **kwargs):
     if not norms: raise ValueError(f"This {type(model).__name__} has no LayerNorm/RMSNorm layers; use method='lora'.")
     return train_only(model, norms + (head_parameters(model, task) if train_head else []), 'layernorm')
 
-# %% ../nbs/20_peft.ipynb #4c767971
+# %% ../nbs/20_peft.ipynb #92819fe7
 def is_4bit(model) -> bool:
     "True if `model` (or the model under a PEFT wrapper) holds bitsandbytes 4-bit weights."
     return any(type(m).__name__ == 'Linear4bit' for m in model.modules())
@@ -102,7 +102,7 @@ def pissa(model, task:str='causal_lm', init:str='pissa', **kwargs):
     model.lowres_pissa_init = d
     return model
 
-# %% ../nbs/20_peft.ipynb #0962df90
+# %% ../nbs/20_peft.ipynb #47dccd0c
 def _adalora_config(model):
     cfg = getattr(model, 'peft_config', {}).get('default') if model is not None else None
     return cfg if type(cfg).__name__ == 'AdaLoraConfig' else None
@@ -136,7 +136,7 @@ def adalora(model, task:str='causal_lm', init_r:int=12, target_r:int=4,
     model.lowres_callbacks = (AdaLoraCallback(),)
     return model
 
-# %% ../nbs/20_peft.ipynb #60ca9ec2
+# %% ../nbs/20_peft.ipynb #f804bcea
 @register_method('ia3', '(IA)^3: learned vectors rescale keys, values and feed-forward activations (Liu et al. 2022)')
 def ia3(model, task:str='causal_lm', **kwargs):
     from peft import IA3Config, get_peft_model
@@ -164,7 +164,7 @@ def p_tuning(model, task:str='causal_lm', num_virtual_tokens:int=8, encoder_hidd
     return _soft_prompt(PromptEncoderConfig, 'p_tuning', model, task, num_virtual_tokens,
                         encoder_hidden_size=encoder_hidden_size, **kwargs)
 
-# %% ../nbs/20_peft.ipynb #4b35c066
+# %% ../nbs/20_peft.ipynb #6037ee51
 def is_soft_prompt(model) -> bool:
     "True if `model` carries a soft prompt (prompt, prefix or P-tuning), which cannot be merged into the weights."
     cfg = getattr(model, 'peft_config', {}).get('default')
@@ -206,7 +206,7 @@ def load_adapter(model, path):
         for n,t in sd.items(): params[n].copy_(t)
     return train_only(model, list(sd), cfg['method'])
 
-# %% ../nbs/20_peft.ipynb #df86b0b3
+# %% ../nbs/20_peft.ipynb #bef297d4
 def merge_adapter(model, dtype:torch.dtype|None=None):
     "A plain model with the adapter folded into its weights (consumes `model`); a 4-bit base is dequantized first."
     from peft import PeftModel
@@ -231,7 +231,7 @@ def save_merged(model, path, dtype:torch.dtype=torch.bfloat16, tokenizer=None) -
     if tokenizer is not None: tokenizer.save_pretrained(str(path))
     return Path(path)
 
-# %% ../nbs/20_peft.ipynb #d3fbaff6
+# %% ../nbs/20_peft.ipynb #b5871030
 class StepTimer(TrainerCallback):
     "Record the wall-clock seconds of every optimizer step."
     def __init__(self): self.times = []
@@ -262,7 +262,7 @@ def forward_ms(model, batch:dict, n:int=5) -> float:
             ts.append(time.perf_counter() - t)
     return 1000 * float(np.median(ts[1:]))
 
-# %% ../nbs/20_peft.ipynb #6158cf52
+# %% ../nbs/20_peft.ipynb #41837c34
 def method_costs(base, # a model (copied, not changed) or a zero-argument function returning a fresh one
                  method:str, data, objective:str='sft', tokenizer=None,
                  steps:int=3, # optimizer steps to time
