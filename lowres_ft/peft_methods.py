@@ -11,7 +11,7 @@ __all__ = ['head_parameters', 'is_norm', 'train_only', 'bitfit', 'layernorm', 'i
            'training_state_bytes', 'dir_mb', 'forward_ms', 'method_costs', 'cost_table']
 
 # %% ../nbs/20_peft.ipynb #757c89f2
-import copy, json, time, shutil, tempfile, warnings
+import copy, json, time, types, shutil, tempfile, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -153,9 +153,27 @@ def prompt_tuning(model, task:str='causal_lm', num_virtual_tokens:int=8, **kwarg
     from peft import PromptTuningConfig
     return _soft_prompt(PromptTuningConfig, 'prompt_tuning', model, task, num_virtual_tokens, **kwargs)
 
+def _forward_taking_past_key_values(self, *args, past_key_values=None, **kwargs):
+    "The backbone's own forward, called with the prefix as `cache=` (its name since transformers 5.24)."
+    return type(self).forward(self, *args, cache=past_key_values, **kwargs)
+
+def _prefix_ready(model):
+    """transformers 5.24 renamed the encoders' `past_key_values` argument to `cache` (the old name still works, through a
+    deprecation shim that hides it from the signature); PEFT's prefix tuning of a classifier looks for the old name in
+    the backbone's signature and refuses. Give that backbone (only) a forward that takes the old name."""
+    import inspect
+    bb = getattr(model, getattr(model, 'base_model_prefix', ''), None)
+    if not isinstance(bb, torch.nn.Module) or bb is model: return model
+    params = inspect.signature(bb.forward).parameters
+    if 'past_key_values' not in params and 'cache' in params:
+        bb.forward = types.MethodType(_forward_taking_past_key_values, bb)   # a bound method: deepcopy rebinds it
+    return model
+
 @register_method('prefix_tuning', 'trainable key/value prefixes in every attention layer (Li & Liang 2021)')
 def prefix_tuning(model, task:str='causal_lm', num_virtual_tokens:int=8, **kwargs):
+    "Prefix tuning: `num_virtual_tokens` trainable keys and values prepended in every attention layer."
     from peft import PrefixTuningConfig
+    if task == 'classification': _prefix_ready(model)
     return _soft_prompt(PrefixTuningConfig, 'prefix_tuning', model, task, num_virtual_tokens, **kwargs)
 
 @register_method('p_tuning', 'virtual tokens produced by a small trainable MLP prompt encoder (Liu et al. 2021)')

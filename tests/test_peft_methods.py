@@ -122,3 +122,18 @@ def test_cost_table_row(dec, tok, sft):
     assert row['memory_measured_by'] in ('cpu live tensors', 'cuda peak') and row['merged_latency_ms'] > 0
     t = pm.cost_table(dec, ['bitfit', 'qlora'], sft, 'sft', tok, progress=False, steps=1)
     assert 'biases' in t.loc['bitfit', 'note'] and 'quantized_base' in t.loc['qlora', 'note']
+
+@pytest.mark.parametrize('method', ['prompt_tuning', 'prefix_tuning', 'p_tuning'])
+def test_soft_prompts_on_the_encoder(method):
+    """Soft prompts on MiniLM (classification): the forward runs, the prompt changes the logits, gradients reach it.
+    Regression: transformers 5.24 renamed the encoders' `past_key_values` to `cache` and PEFT's prefix tuning refused."""
+    enc, etok = load_model(P.encoder, task='classification', num_labels=4), load_tokenizer(P.encoder)
+    b = etok(['where is my parcel?', 'my card was charged twice'], return_tensors='pt', padding=True)
+    with torch.no_grad(): plain = enc(**b).logits
+    m = get_method(method).apply(copy.deepcopy(enc), 'classification')
+    out = m(**b, labels=torch.tensor([1, 2])); out.loss.backward()
+    prompt = [q for n, q in m.named_parameters() if q.requires_grad and 'prompt_encoder' in n]
+    assert prompt and all(q.grad is not None and q.grad.abs().sum() > 0 for q in prompt)
+    assert not torch.allclose(out.logits, plain, atol=1e-5)        # the virtual tokens take part in the forward
+    m2 = copy.deepcopy(m)                                            # a copy runs on its own backbone
+    torch.testing.assert_close(m2(**b).logits, out.logits.detach())
