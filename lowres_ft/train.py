@@ -346,7 +346,7 @@ def fit(model, # a model, or a name/folder for `core.load_model`
     callbacks = tuple(callbacks) + tuple(c for c in getattr(model, 'lowres_callbacks', ()) if c not in callbacks)
     # precision and device
     dev = next(model.parameters()).device
-    prec = get_precision(p, dev) if dev.type != 'cpu' else 'fp32'
+    prec = get_precision(p, dev)   # on CPU: bf16 autocast over fp32 weights where the CPU has bf16 instructions
     save = bool(output_dir) if save_checkpoints is None else save_checkpoints
     out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix='lowres_ft-'))
     steps = args.get('max_steps', p.max_steps)

@@ -5,7 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
-COURSE = ['index', '00_core', '01_data', '02_base', '03_train', '04_evaluate', '10_continued_pretraining', '20_peft',
+COURSE = ['index', '00_core', '01_data', '02_base', '03_train', '04_evaluate', '05_real_model', '10_continued_pretraining', '20_peft',
           '30_few_shot', '40_alignment', '50_forgetting', '60_guide', '90_cli']   # the course order (nbs/sidebar.yml)
 IMG = re.compile(r'<img[^>]+src="data:image/png;base64,')
 sys.path.insert(0, str(ROOT))
