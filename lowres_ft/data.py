@@ -6,17 +6,18 @@ Docs: https://lowres-ft.github.io/lowres_ft/data.html.md"""
 
 # %% auto #0
 __all__ = ['NUMBER_WORDS', 'DAYS', 'SEASONS', 'THING_COLOURS', 'ANIMAL_SOUNDS', 'ANIMAL_LEGS', 'OPPOSITES', 'KELO_SUFFIXES',
-           'CLASS_LABELS', 'INSTRUCTION_TEMPLATES', 'INSTRUCTION_KINDS', 'general_corpus', 'domain_facts',
-           'invented_terms', 'domain_corpus', 'kelo_lexicon', 'lowres_parallel', 'lowres_language',
-           'classification_task', 'pair_task', 'parse_prompt', 'reference_answer', 'check_answer', 'instruction_set',
-           'preference_pairs', 'judge', 'to_kto', 'general_probes', 'MissingColumnError', 'require_columns',
-           'load_data', 'kshot', 'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion',
-           'to_messages', 'to_preference', 'mix']
+           'CLASS_LABELS', 'INSTRUCTION_TEMPLATES', 'INSTRUCTION_KINDS', 'ABILITY_KINDS', 'ABILITY_RULES',
+           'ABILITY_PROBES', 'general_corpus', 'domain_facts', 'invented_terms', 'domain_corpus', 'kelo_lexicon',
+           'lowres_parallel', 'lowres_language', 'classification_task', 'pair_task', 'parse_prompt', 'reference_answer',
+           'check_answer', 'instruction_set', 'preference_pairs', 'judge', 'to_kto', 'general_probes', 'ability_probes',
+           'match_answer', 'score_probes', 'MissingColumnError', 'require_columns', 'load_data', 'kshot',
+           'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion', 'to_messages', 'to_preference',
+           'mix', 'write_embedded_data']
 
 # %% ../nbs/01_data.ipynb #22444808
 import hashlib, json, os, random, re, string
 from collections import Counter, defaultdict
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 import pandas as pd
 from datasets import (ClassLabel, Dataset, DatasetDict, Features, Value, concatenate_datasets,
@@ -913,6 +914,262 @@ def general_probes(n_texts:int=200, # held-out general paragraphs
         rec.append(dict(prompt=prompt, options=opts, answer=opts.index(ans), topic=topic))
     return dict(texts=texts, qa=Dataset.from_list(rec))
 
+# %% ../nbs/01_data.ipynb #eea9370e
+ABILITY_KINDS = ['fact', 'arithmetic', 'word', 'instruction']
+ABILITY_RULES = {'one_word': 'exactly one word (punctuation stripped), equal to the answer',
+                 'uppercase': 'letters and no lowercase letter, and the answer in it',
+                 'yes_no': 'the first word is yes or no, and it is the answer',
+                 'number_only': 'nothing but the number, in digits'}
+
+def _P(kind, question, answer, *aliases, rule=''):
+    "One probe; a numeric answer gets its number word as an alias ('12' -> 'twelve')."
+    al = list(aliases)
+    if re.fullmatch(r'\d+', answer) and int(answer) < 100 and rule != 'number_only': al.append(_num_word(int(answer)))
+    return dict(question=question, answer=answer, kind=kind, aliases=al, rule=rule)
+
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+def _num_word(i:int) -> str:
+    "0-99 in words: 7 -> 'seven', 24 -> 'twenty-four'."
+    if i <= 20: return NUMBER_WORDS[i]
+    t, u = divmod(i, 10); return _TENS[t - 2] + (f'-{NUMBER_WORDS[u]}' if u else '')
+
+_F, _A, _W, _I = (partial(_P, k) for k in ABILITY_KINDS)   # fact, arithmetic, word, instruction
+ABILITY_PROBES = [
+ # fact: everyday knowledge a small instruct model has before any fine-tuning
+ _F("What is the capital of France?", "Paris"), _F("What is the capital of Italy?", "Rome"),
+ _F("What is the capital of Japan?", "Tokyo"), _F("What is the capital of Germany?", "Berlin"),
+ _F("What is the capital of Spain?", "Madrid"), _F("What is the capital of the United Kingdom?", "London"),
+ _F("What is the capital of Russia?", "Moscow"), _F("What is the capital of China?", "Beijing", "Peking"),
+ _F("What is the capital of Egypt?", "Cairo"), _F("What is the capital of Greece?", "Athens"),
+ _F("What is the capital of the United States?", "Washington", "Washington, D.C.", "Washington DC"),
+ _F("What colour is the sky on a clear day?", "blue"), _F("What colour is grass?", "green"),
+ _F("What colour is a ripe banana?", "yellow"), _F("What colour is coal?", "black"), _F("What colour is blood?", "red"),
+ _F("How many legs does a spider have?", "8"), _F("How many legs does a dog have?", "4"),
+ _F("How many legs does a chicken have?", "2"), _F("What do bees make?", "honey"),
+ _F("Which animal says moo?", "cow", "cows"), _F("What is a baby cat called?", "kitten"),
+ _F("What is a baby dog called?", "puppy", "pup"), _F("What is the opposite of hot?", "cold"),
+ _F("What is the opposite of big?", "small", "little"), _F("What is the opposite of up?", "down"),
+ _F("What is the opposite of day?", "night"), _F("What is the opposite of happy?", "sad", "unhappy"),
+ _F("What day comes after Monday?", "Tuesday"), _F("What day comes before Sunday?", "Saturday"),
+ _F("Which month comes after January?", "February"), _F("What is the first month of the year?", "January"),
+ _F("What is the last month of the year?", "December"), _F("How many days are in a week?", "7"),
+ _F("How many months are there in a year?", "12"), _F("How many hours are there in a day?", "24"),
+ _F("How many minutes are there in an hour?", "60"), _F("What is the plural of mouse?", "mice"),
+ _F("What is the plural of child?", "children"), _F("What is the plural of foot?", "feet"),
+ _F("What is the plural of tooth?", "teeth"), _F("What is frozen water called?", "ice"),
+ _F("What is the name of our planet?", "Earth"), _F("What is the largest planet in our solar system?", "Jupiter"),
+ _F("What language is spoken in France?", "French"), _F("Who wrote Romeo and Juliet?", "Shakespeare"),
+ _F("What is the largest ocean on Earth?", "Pacific"), _F("What is the tallest animal in the world?", "giraffe"),
+ _F("At what temperature in degrees Celsius does water boil?", "100"),
+ _F("How many sides does a triangle have?", "3"),
+ # arithmetic: one step on small numbers, in phrasings the instruction set never uses
+ _A("What is the result of 7 plus 5?", "12"), _A("What is the result of 2 plus 3?", "5"),
+ _A("What is the result of 4 plus 4?", "8"), _A("What is the result of 6 plus 3?", "9"),
+ _A("What is the result of 9 plus 1?", "10"), _A("What is the result of 8 plus 6?", "14"),
+ _A("What is the result of 5 plus 5?", "10"), _A("What is the result of 3 plus 9?", "12"),
+ _A("How much is 2 plus 9?", "11"), _A("How much is 6 plus 7?", "13"), _A("How much is 1 plus 8?", "9"),
+ _A("What do you get if you add 3 and 4?", "7"), _A("What do you get if you add 10 and 10?", "20"),
+ _A("What number is 3 more than 8?", "11"), _A("What number is 2 more than 5?", "7"),
+ _A("What is the result of 9 minus 3?", "6"), _A("What is the result of 10 minus 4?", "6"),
+ _A("What is the result of 7 minus 2?", "5"), _A("What is the result of 8 minus 5?", "3"),
+ _A("What is the result of 12 minus 2?", "10"), _A("What is the result of 15 minus 5?", "10"),
+ _A("How much is 6 minus 1?", "5"), _A("How much is 9 minus 4?", "5"), _A("How much is 20 minus 10?", "10"),
+ _A("What number is 2 less than 10?", "8"), _A("What number is 3 less than 7?", "4"),
+ _A("There are 8 birds on a tree and 3 fly away. How many birds are left?", "5"),
+ _A("If you have 6 sweets and eat 2, how many sweets are left?", "4"),
+ _A("What is the result of 2 times 3?", "6"), _A("What is the result of 3 times 3?", "9"),
+ _A("What is the result of 4 times 2?", "8"), _A("What is the result of 5 times 3?", "15"),
+ _A("What is the result of 10 times 2?", "20"), _A("How much is 2 times 5?", "10"), _A("How much is 4 times 4?", "16"),
+ _A("What is 3 multiplied by 4?", "12"), _A("What is 2 multiplied by 7?", "14"), _A("What is 1 multiplied by 9?", "9"),
+ _A("What is 5 multiplied by 2?", "10"), _A("What is 6 multiplied by 1?", "6"),
+ _A("What is half of 10?", "5"), _A("What is half of 8?", "4"), _A("What is half of 20?", "10"),
+ _A("What is half of 6?", "3"), _A("What is half of 14?", "7"),
+ # word: letters and lengths of words that the instruction set's first-letter task never uses
+ _W('What letter comes first in the word "zebra"?', "z"), _W('What letter comes first in the word "orange"?', "o"),
+ _W('What letter comes first in the word "penguin"?', "p"), _W('What letter comes first in the word "kettle"?', "k"),
+ _W('What letter comes first in the word "violin"?', "v"), _W('What letter comes first in the word "jungle"?', "j"),
+ _W('What letter comes first in the word "monkey"?', "m"), _W('What letter comes first in the word "rocket"?', "r"),
+ _W('What letter comes first in the word "yellow"?', "y"), _W('What letter comes first in the word "queen"?', "q"),
+ _W('What letter comes first in the word "umbrella"?', "u"), _W('What letter comes first in the word "elephant"?', "e"),
+ _W('What letter comes first in the word "wolf"?', "w"), _W('What letter comes first in the word "giraffe"?', "g"),
+ _W('What letter comes first in the word "lion"?', "l"), _W('What letter comes first in the word "nest"?', "n"),
+ _W('What letter comes first in the word "dragon"?', "d"), _W('What letter comes first in the word "hammer"?', "h"),
+ _W('What letter comes first in the word "ostrich"?', "o"), _W('What letter comes first in the word "xylophone"?', "x"),
+ _W('What letter comes first in the word "tulip"?', "t"), _W('What letter comes first in the word "bucket"?', "b"),
+ _W('What is the last letter of the word "frog"?', "g"), _W('What is the last letter of the word "plum"?', "m"),
+ _W('What is the last letter of the word "duck"?', "k"), _W('What is the last letter of the word "glass"?', "s"),
+ _W('What is the last letter of the word "crab"?', "b"), _W('What is the last letter of the word "jump"?', "p"),
+ _W('What is the last letter of the word "owl"?', "l"), _W('With which letter does the word "fox" end?', "x"),
+ _W('With which letter does the word "drum" end?', "m"), _W('With which letter does the word "goat" end?', "t"),
+ _W('With which letter does the word "sheep" end?', "p"), _W('With which letter does the word "king" end?', "g"),
+ _W('How many letters are in the word "fox"?', "3"), _W('How many letters are in the word "owl"?', "3"),
+ _W('How many letters are in the word "zoo"?', "3"), _W('How many letters are in the word "frog"?', "4"),
+ _W('How many letters are in the word "ship"?', "4"), _W('How many letters are in the word "tiger"?', "5"),
+ _W('How many letters does the word "go" have?', "2"), _W('How many letters does the word "up" have?', "2"),
+ _W('How many letters does the word "duck" have?', "4"), _W('How many letters does the word "rabbit" have?', "6"),
+ _W('How many letters does the word "queen" have?', "5"),
+ # instruction: a question plus an exact rule for the form of the answer
+ _I("Answer with one word only: what colour is snow?", "white", rule='one_word'),
+ _I("Answer with one word only: which animal says woof?", "dog", rule='one_word'),
+ _I("Answer with one word only: what is the opposite of wet?", "dry", rule='one_word'),
+ _I("Answer with one word only: which day comes after Friday?", "Saturday", rule='one_word'),
+ _I("Answer with one word only: what is the capital of England?", "London", rule='one_word'),
+ _I("Reply with a single word: what colour is a lemon?", "yellow", rule='one_word'),
+ _I("Reply with a single word: which animal has a long trunk?", "elephant", rule='one_word'),
+ _I("Reply with a single word: what is the opposite of fast?", "slow", rule='one_word'),
+ _I("Reply with a single word: what is the opposite of full?", "empty", rule='one_word'),
+ _I("Use exactly one word to answer: which season comes after winter?", "spring", rule='one_word'),
+ _I("Use exactly one word to answer: which month comes after March?", "April", rule='one_word'),
+ _I("Use exactly one word to answer: what is the opposite of night?", "day", rule='one_word'),
+ _I("Reply in capital letters only: what is the capital of Italy?", "ROME", rule='uppercase'),
+ _I("Reply in capital letters only: which animal says meow?", "CAT", "CATS", rule='uppercase'),
+ _I("Reply in capital letters only: what is the opposite of cold?", "HOT", rule='uppercase'),
+ _I("Reply in capital letters only: what colour is milk?", "WHITE", rule='uppercase'),
+ _I("Answer in uppercase letters only: what colour is a tomato?", "RED", rule='uppercase'),
+ _I("Answer in uppercase letters only: what is the capital of Japan?", "TOKYO", rule='uppercase'),
+ _I("Answer in uppercase letters only: which day comes after Saturday?", "SUNDAY", rule='uppercase'),
+ _I("Answer in uppercase letters only: which planet is known as the Red Planet?", "MARS", rule='uppercase'),
+ _I("Write your answer in capital letters: what is the opposite of left?", "RIGHT", rule='uppercase'),
+ _I("Write your answer in capital letters: what is the capital of France?", "PARIS", rule='uppercase'),
+ _I("Write your answer in capital letters: which season comes after summer?", "AUTUMN", "FALL", rule='uppercase'),
+ _I("Answer yes or no: is the sun hot?", "yes", rule='yes_no'), _I("Answer yes or no: is ice cold?", "yes", rule='yes_no'),
+ _I("Answer yes or no: can fish swim?", "yes", rule='yes_no'), _I("Answer yes or no: is Paris in France?", "yes", rule='yes_no'),
+ _I("Answer yes or no: can dogs fly?", "no", rule='yes_no'), _I("Answer yes or no: is snow black?", "no", rule='yes_no'),
+ _I("Answer yes or no: do cats bark?", "no", rule='yes_no'),
+ _I("Reply with yes or no: does a week have seven days?", "yes", rule='yes_no'),
+ _I("Reply with yes or no: is five bigger than two?", "yes", rule='yes_no'),
+ _I("Reply with yes or no: is a banana blue?", "no", rule='yes_no'),
+ _I("Reply with yes or no: is two bigger than nine?", "no", rule='yes_no'),
+ _I("Reply with yes or no: is the sea dry?", "no", rule='yes_no'),
+ _I("Answer with digits only: how many legs does a cat have?", "4", rule='number_only'),
+ _I("Answer with digits only: how many wheels does a bicycle have?", "2", rule='number_only'),
+ _I("Answer with digits only: how many sides does a square have?", "4", rule='number_only'),
+ _I("Answer with digits only: how many days are in a weekend?", "2", rule='number_only'),
+ _I("Reply with only a number, in digits: how many wheels does a tricycle have?", "3", rule='number_only'),
+ _I("Reply with only a number, in digits: how many wheels does a car have?", "4", rule='number_only'),
+ _I("Reply with only a number, in digits: how many seasons are in a year?", "4", rule='number_only'),
+ _I("Reply with only a number, in digits: how much is 4 plus 4?", "8", rule='number_only'),
+ _I("Give only the number, in digits: how much is 3 times 3?", "9", rule='number_only'),
+ _I("Give only the number, in digits: how much is 10 minus 4?", "6", rule='number_only'),
+ _I("Give only the number, in digits: how many toes are on one foot?", "5", rule='number_only'),
+]
+
+# %% ../nbs/01_data.ipynb #b4b72e9f
+def ability_probes(n:int|None=None, # how many probes; None: all of them (of `kinds`)
+                   seed:int=0, # seeds the sample when `n` is given
+                   kinds:list=None, # subset of `ABILITY_KINDS`; default all
+                  ) -> Dataset:
+    "`ABILITY_PROBES` as a Dataset (question, answer, kind, aliases, rule); with `n`, a deterministic sample balanced over kinds."
+    kinds = ABILITY_KINDS if kinds is None else ([kinds] if isinstance(kinds, str) else list(kinds))
+    bad = [k for k in kinds if k not in ABILITY_KINDS]
+    if bad or not kinds: raise ValueError(f"Unknown probe kinds {bad or kinds}; use a non-empty subset of {ABILITY_KINDS}.")
+    pool = [p for p in ABILITY_PROBES if p['kind'] in kinds]
+    if n is not None:
+        _check_n(n, 'n', minimum=1)
+        if n > len(pool): raise ValueError(f"n={n} is more than the {len(pool)} ability probes of kinds {kinds}; use n <= {len(pool)} or n=None for all.")
+        rng, by = _rng(seed, 'ability-probes'), {}
+        for k in kinds: by[k] = [i for i, p in enumerate(pool) if p['kind'] == k]; rng.shuffle(by[k])
+        picked = []
+        while len(picked) < n:   # round-robin over kinds: balanced, and a smaller n picks a subset of a larger one
+            for k in kinds:
+                if by[k] and len(picked) < n: picked.append(by[k].pop())
+        pool = [pool[i] for i in sorted(picked)]   # in the order of ABILITY_PROBES
+    feats = Features({'question': Value('string'), 'answer': Value('string'), 'kind': Value('string'),
+                      'aliases': [Value('string')], 'rule': Value('string')})
+    return Dataset.from_list([{**p, 'aliases': list(p['aliases'])} for p in pool], features=feats)
+
+_NUM_WORD = {_num_word(i): i for i in range(100)}
+_NUM_RX = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w]|[.,]\d)|(?<![\w-])((?:" + '|'.join(_TENS) +
+                     r")[- ](?:" + '|'.join(NUMBER_WORDS[1:10]) + r")|" + '|'.join(sorted(_NUM_WORD, key=len, reverse=True)) +
+                     r")(?![\w-])", re.I)
+_LETTER_RX = re.compile(r"(?<!\w)(?<!\w')([a-z])(?!\w)(?!'\w)", re.I)   # not the t of "don't"
+_NOT_RX = re.compile(r"(?:\bnot|n't)\s+(?:the\s+|letter\s+|number\s+)*[\"']?$", re.I)
+
+def _num_value(s:str):
+    "The number a numeral or number word (0-99) stands for, else None: '12', 'twelve', 'twenty-four', '1,000'."
+    s = s.strip().lower().replace(',', '')
+    if re.fullmatch(r'\d+(\.\d+)?', s): return float(s) if '.' in s else int(s)
+    return _NUM_WORD.get(s.replace(' ', '-'))
+
+_CLEAN = str.maketrans({'‘': "'", '’': "'", '“': '"', '”': '"', '*': None, '`': None})
+def _clean(s:str) -> str:
+    "Curly quotes made straight, markdown emphasis and code marks dropped, spaces collapsed within each line."
+    s = re.sub(r'(?<!\w)_+|_+(?!\w)', '', str(s).translate(_CLEAN))
+    return '\n'.join(' '.join(l.split()) for l in s.split('\n'))
+
+def _first_sentence(s:str) -> str:
+    "The first sentence of the first non-empty line (a leading bullet or heading mark dropped)."
+    line = next((l for l in s.split('\n') if l.strip()), '').strip()
+    line = re.sub(r'^(?:[-•>]\s+|#+\s+)', '', line)
+    return re.split(r'(?<=[.!?])\s+(?=\S)', line, maxsplit=1)[0]
+
+def _unnegated(s:str, matches) -> list:
+    """The matches not directly preceded by 'not' or "n't" ('Paris, not Lyon' keeps Paris and drops Lyon)."""
+    return [m for m in matches if not _NOT_RX.search(s[:m.start()])]
+
+_MAYBE = r"(?:\s+(?:maybe|perhaps|possibly|even))?"   # 'Paris, or maybe Lyon'
+def _hedged(s:str, items) -> bool:
+    "True if two different candidates are joined by 'or' ('12 or 13', 'Paris or Lyon'); `items` are (start, end, value)."
+    for (s1, e1, v1), (s2, e2, v2) in zip(items, items[1:]):
+        if v1 != v2 and re.fullmatch(r"[\s,\"']*or" + _MAYBE + r"[\s\"']*", s[e1:s2], re.I): return True
+    return False
+
+def _content_ok(first:str, answer:str, aliases) -> bool:
+    "The gold (or an alias) is the answer given in `first`, the response's first sentence."
+    forms = [answer] + [a for a in aliases if a]
+    nums = {v for v in map(_num_value, forms) if v is not None}
+    if _num_value(answer) is not None:   # numbers: the last number in the sentence is the answer
+        found = [(m.start(), m.end(), _num_value(m.group())) for m in _unnegated(first, _NUM_RX.finditer(first))]
+        if found: return not _hedged(first, found) and found[-1][2] in nums
+        forms = [f for f in forms if _num_value(f) is None]   # no number at all: maybe a word alias ('a dozen')
+        if not forms: return False
+    if re.fullmatch(r'[A-Za-z]', answer):   # letters: the last stand-alone letter ('a' and 'I' are words unless asked for)
+        want = {f.lower() for f in forms if len(f) == 1}
+        found = [(m.start(), m.end(), m.group().lower()) for m in _unnegated(first, _LETTER_RX.finditer(first))
+                 if m.group().lower() in want or m.group() not in ('a', 'I')]
+        return bool(found) and not _hedged(first, found) and found[-1][2] in want
+    low = first.lower(); hits = []   # words and phrases: a whole-word match, and no 'X or Y' hedge around it
+    for f in sorted({_clean(f).lower() for f in forms}, key=len, reverse=True):
+        hits += [m for m in re.finditer(r'(?<!\w)' + re.escape(f) + r'(?!\w)', low)]
+    hits = _unnegated(low, hits)
+    inside = lambda a, b: any(s < b and a < e for s, e in (m.span() for m in hits))
+    for m in re.finditer(r"([\w.'-]+)[\s,\"']*\bor\b" + _MAYBE + r"[\s\"']*([\w.'-]+)", low):   # 'paris or lyon': one side is the gold
+        if inside(*m.span(1)) != inside(*m.span(2)): return False
+    return bool(hits)
+
+def match_answer(response:str, # a model's response
+                 answer:str, # the gold answer
+                 aliases=(), # other acceptable forms ('twelve' for '12' is always accepted)
+                 rule:str='', # a form rule from `ABILITY_RULES`, or '' for none
+                ) -> bool:
+    "True if `response` gives `answer` in its first sentence (forgiving about case, quotes, punctuation and restating the question) and obeys `rule`."
+    if rule and rule not in ABILITY_RULES:
+        raise ValueError(f"Unknown rule {rule!r}; use one of {list(ABILITY_RULES)}, or '' for no rule.")
+    r = _clean(response if response is not None else '').strip()
+    if not r: return False
+    aliases = [a for a in (aliases or ()) if a]
+    if not _content_ok(_first_sentence(r), _clean(answer), [_clean(a) for a in aliases]): return False
+    bare = r.strip(' "\'').rstrip('.!?,;:').strip(' "\'')
+    if rule == 'one_word':
+        return bool(re.fullmatch(r"[\w'-]+", bare)) and bare.lower() in {f.lower() for f in [answer, *aliases]}
+    if rule == 'uppercase': return any(c.isalpha() for c in r) and not any(c.islower() for c in r)
+    if rule == 'yes_no':
+        w = re.match(r'[a-z]+', r.lower().lstrip(' "\'')); return bool(w) and w.group() in ('yes', 'no') and w.group() == answer.lower()
+    if rule == 'number_only': return bool(re.fullmatch(r'\d+', bare)) and _num_value(bare) == _num_value(answer)
+    return True
+
+def score_probes(responses:list, # one response per probe, in the probes' order
+                 probes, # the probes the responses answer (`ability_probes(...)`, or a list of its rows)
+                ) -> pd.DataFrame:
+    "One row per probe: question, kind, answer, response and whether it is `correct` (by `match_answer`)."
+    rows = probes.to_list() if isinstance(probes, Dataset) else list(probes)
+    responses = list(responses)
+    if len(responses) != len(rows):
+        raise ValueError(f"Got {len(responses)} responses for {len(rows)} probes; pass exactly one response per probe, in the same order.")
+    return pd.DataFrame([dict(question=p['question'], kind=p['kind'], answer=p['answer'], response=r,
+                              correct=match_answer(r, p['answer'], p.get('aliases') or (), p.get('rule') or ''))
+                         for p, r in zip(rows, responses)], columns=['question', 'kind', 'answer', 'response', 'correct'])
+
 # %% ../nbs/01_data.ipynb #5b1ac8ce
 def _as_ds(x) -> Dataset:
     "`x` as a Dataset (lists, DataFrames and paths via `load_data`); a DatasetDict is an error."
@@ -1254,3 +1511,91 @@ def mix(target, # the task data (list or Dataset)
         both = concatenate_datasets([t, g.select_columns(t.column_names).cast(t.features)]) if g is not None else t
         return both.select([i if src == 0 else len(t) + i for src, i in order])
     return [(target if src == 0 else general)[i] for src, i in order]
+
+# %% ../nbs/01_data.ipynb #06a089aa
+def _plain(x):
+    "`x` with numpy scalars and tuples made plain JSON values."
+    if isinstance(x, dict): return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [_plain(v) for v in x]
+    return x.item() if hasattr(x, 'item') and not isinstance(x, (str, bytes)) else x
+
+def _write_jsonl(path:Path, rows:list) -> None:
+    with open(path, 'w', encoding='utf-8', newline='\n') as f:
+        for r in rows: f.write(json.dumps(_plain(r), ensure_ascii=False, sort_keys=True) + '\n')
+
+_DATA_NOTES = {  # file -> what it holds and its ground truth (for data/README.md)
+ 'general.jsonl': ("everyday English paragraphs (`text`): the embedded base model's pretraining text",
+                   "the fixed facts of the general world (`THING_COLOURS`, `ANIMAL_LEGS`, `DAYS`, ...)"),
+ 'domain.jsonl': ("paragraphs about the invented pharmacology domain (`text`), for continued pretraining",
+                  "every sentence states a row of `domain_facts.jsonl`"),
+ 'domain_facts.jsonl': ("the 40 invented compounds: compound, drug_class, condition, organ, dose_mg",
+                        "this table *is* the ground truth of the domain"),
+ 'kelo.jsonl': ("monolingual paragraphs (`text`) in Kelo, the constructed low-resource language",
+                "generated from the fixed Kelo lexicon and grammar (`kelo_lexicon()`)"),
+ 'kelo_parallel.jsonl': ("English-Kelo sentence pairs (`english`, `kelo`)", "each `kelo` is the exact translation of its `english`"),
+ 'classification_train.jsonl': ("customer-support messages (`text`) with their intent (`label` 0-3, `label_name`)",
+                                "the intent the message was generated from"),
+ 'classification_dev.jsonl': ("as train; 30% use phrasings never seen in train", "the generating intent"),
+ 'classification_test.jsonl': ("as dev; no text is in two splits", "the generating intent"),
+ 'instructions.jsonl': ("instructions with concise correct answers (`prompt`, `completion`, `messages`, `kind`), for SFT",
+                        "`reference_answer(prompt)` recomputes every completion"),
+ 'preferences.jsonl': ("preference pairs (`prompt`, `chosen`, `rejected`, `kind`), for DPO/ORPO/SimPO/KTO",
+                       "`chosen` is correct and concise; `judge` ranks it above `rejected`, every pair"),
+ 'probe_texts.jsonl': ("held-out general paragraphs (`text`), never in any `general_corpus` output", "perplexity texts: no labels"),
+ 'probe_qa.jsonl': ("cloze questions about the general world (`prompt`, `options`, `answer` index, `topic`), for the toy model",
+                    "`options[answer]` is the world's fixed fact"),
+ 'ability_probes.jsonl': ("short questions a real small instruct model answers (`question`, `answer`, `kind`, `aliases`, `rule`)",
+                          "`answer` (or an alias), checked by `match_answer`, with the form `rule` for instruction items"),
+}
+
+def write_embedded_data(out='data', # the folder to write into (created if missing)
+                        seed:int=0, # added to every generator's default seed (0: the defaults)
+                       ) -> dict:
+    "Write the embedded datasets as JSONL files (plus MANIFEST.json and README.md) into `out`; returns the manifest."
+    _check_n(seed, 'seed'); out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    fs = None if seed == 0 else domain_facts(seed)   # with another seed, every domain task states that seed's facts
+    fa = {} if seed == 0 else {'facts': f'domain_facts(seed={seed})'}
+    cls, probes = classification_task(seed=seed), general_probes(seed=12345 + seed)
+    names = CLASS_LABELS
+    jobs = [  # file, function, its arguments (as recorded), the part of its output, rows
+        ('general.jsonl', 'general_corpus', dict(n=2000, seed=seed), None, [{'text': t} for t in general_corpus(2000, seed)]),
+        ('domain.jsonl', 'domain_corpus', dict(n=1000, seed=seed, **fa), None, [{'text': t} for t in domain_corpus(1000, seed, fs)]),
+        ('domain_facts.jsonl', 'domain_facts', dict(seed=seed), None, domain_facts(seed).to_dict('records')),
+        ('kelo.jsonl', 'lowres_language', dict(n=1000, seed=seed), None, [{'text': t} for t in lowres_language(1000, seed)]),
+        ('kelo_parallel.jsonl', 'lowres_parallel', dict(n=500, seed=seed), None,
+         [{'english': e, 'kelo': k} for e, k in lowres_parallel(500, seed)]),
+        *[(f'classification_{sp}.jsonl', 'classification_task', dict(n_train=400, n_dev=200, n_test=400, seed=seed), sp,
+           [dict(r, label_name=names[r['label']]) for r in cls[sp]]) for sp in ('train', 'dev', 'test')],
+        ('instructions.jsonl', 'instruction_set', dict(n=500, seed=seed, **fa), None, instruction_set(500, seed, facts=fs).to_list()),
+        ('preferences.jsonl', 'preference_pairs', dict(n=500, seed=seed, **fa), None, preference_pairs(500, seed, facts=fs).to_list()),
+        ('probe_texts.jsonl', 'general_probes', dict(n_texts=200, n_qa=100, seed=12345 + seed), 'texts',
+         [{'text': t} for t in probes['texts']]),
+        ('probe_qa.jsonl', 'general_probes', dict(n_texts=200, n_qa=100, seed=12345 + seed), 'qa', probes['qa'].to_list()),
+        ('ability_probes.jsonl', 'ability_probes', dict(n=None), None, ability_probes().to_list()),
+    ]
+    files = {}
+    for name, fn, args, part, rows in jobs:
+        _write_jsonl(out/name, rows)
+        files[name] = dict(function=f'lowres_ft.data.{fn}', args=args, part=part, seed=args.get('seed'), rows=len(rows),
+                           columns=sorted(rows[0]), sha256=hashlib.sha256((out/name).read_bytes()).hexdigest(),
+                           holds=_DATA_NOTES[name][0], ground_truth=_DATA_NOTES[name][1])
+    manifest = dict(written_by='lowres_ft.data.write_embedded_data', seed=seed, regenerate='python tools/make_data.py',
+                    files=files)
+    (out/'MANIFEST.json').write_text(json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True) + '\n', encoding='utf-8')
+    lines = ['# Embedded data as files', '',
+             'The datasets that `lowres_ft.data` generates, written as JSONL (one JSON object per line, keys sorted) by '
+             f'`write_embedded_data` with seed {seed}: every generator at its default size and seed. Nothing here was '
+             'downloaded or labelled by hand; each file is reproduced byte for byte by the code.', '',
+             'Load one with `datasets`:', '', '```python', 'from datasets import load_dataset',
+             'ds = load_dataset("json", data_files="data/general.jsonl", split="train")', '```', '',
+             'Regenerate all of them (after changing a generator in `nbs/01_data.ipynb` and running `nbdev-export`) with '
+             '`python tools/make_data.py`; `tests/test_data_files.py` fails while the files are out of date. '
+             '`MANIFEST.json` records, for each file, the generating function and its arguments, the seed, the number of rows, '
+             'the columns and the sha256.', '',
+             '| file | rows | generator | seed | holds | ground truth |', '|---|---|---|---|---|---|']
+    for name, e in files.items():
+        args = ', '.join(f'{k}={v!r}' for k, v in e['args'].items() if k != 'seed')
+        part = f"[{e['part']!r}]" if e['part'] else ''
+        lines.append(f"| `{name}` | {e['rows']} | `{e['function'].split('.')[-1]}({args}){part}` | {'none (a fixed list)' if e['seed'] is None else e['seed']} | {e['holds']} | {e['ground_truth']} |")
+    (out/'README.md').write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    return manifest
