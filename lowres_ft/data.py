@@ -9,10 +9,10 @@ __all__ = ['NUMBER_WORDS', 'DAYS', 'SEASONS', 'THING_COLOURS', 'ANIMAL_SOUNDS', 
            'CLASS_LABELS', 'INSTRUCTION_TEMPLATES', 'INSTRUCTION_KINDS', 'ABILITY_KINDS', 'ABILITY_RULES',
            'ABILITY_PROBES', 'general_corpus', 'domain_facts', 'invented_terms', 'domain_corpus', 'kelo_lexicon',
            'lowres_parallel', 'lowres_language', 'classification_task', 'pair_task', 'parse_prompt', 'reference_answer',
-           'check_answer', 'instruction_set', 'preference_pairs', 'judge', 'to_kto', 'general_probes', 'ability_probes',
-           'match_answer', 'score_probes', 'MissingColumnError', 'require_columns', 'load_data', 'kshot',
-           'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion', 'to_messages', 'to_preference',
-           'mix', 'write_embedded_data']
+           'check_answer', 'instruction_set', 'domain_qa', 'preference_pairs', 'judge', 'to_kto', 'general_probes',
+           'ability_probes', 'match_answer', 'score_probes', 'MissingColumnError', 'require_columns', 'load_data',
+           'kshot', 'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion', 'to_messages',
+           'to_preference', 'mix', 'write_embedded_data']
 
 # %% ../nbs/01_data.ipynb #22444808
 import hashlib, json, os, random, re, string
@@ -807,6 +807,26 @@ def instruction_set(n:int=500, # number of instructions
         rec.append(dict(prompt=p, completion=c, kind=k,
                         messages=[{'role': 'user', 'content': p}, {'role': 'assistant', 'content': c}]))
     return Dataset.from_list(rec).select_columns(['prompt', 'completion', 'messages', 'kind'])
+
+# %% ../nbs/01_data.ipynb #35ba7e1d
+def domain_qa(kinds=('domain_treats',), # which facts to ask about (kinds of `data.INSTRUCTION_TEMPLATES`)
+              seed:int=0, # seeds the domain's fact table
+             ) -> tuple:
+    """Questions about every fact of the invented domain, split by **phrasing**: `(train, test)`, where train asks each
+    fact in all but the last phrasing of its kind and test asks it in the last one. A model that answers the test
+    questions has learned the facts, not the sentences (the domain is invented, so no pretrained model knows it)."""
+    facts = domain_facts(seed); train, test = [], []
+    for kind in kinds:
+        ts = INSTRUCTION_TEMPLATES[kind]
+        if len(ts) < 2: raise ValueError(f"{kind!r} has one phrasing; it cannot be split into train and test phrasings.")
+        for row in facts.itertuples():
+            for i, t in enumerate(ts):
+                q = t.format(compound=_cap(row.compound), condition=row.condition)
+                a = reference_answer(q, kind, facts)
+                (test if i == len(ts) - 1 else train).append(dict(prompt=q, completion=a, kind=kind,
+                                                                messages=[{'role': 'user', 'content': q}, {'role': 'assistant', 'content': a}]))
+    return Dataset.from_list(train), Dataset.from_list(test)
+
 
 # %% ../nbs/01_data.ipynb #398607cb
 _PADDING = ["Sure! The answer is {ans}. I hope this helps, and let me know if you have any other questions.",

@@ -6,116 +6,338 @@ Docs: https://lowres-ft.github.io/lowres_ft/guide.html.md"""
 
 # %% ../nbs/60_guide.ipynb #e2722baf
 from __future__ import annotations
-import contextlib, time, weakref, warnings
+import contextlib, json, math, numbers, os, re, time, weakref, warnings
+from pathlib import Path
+import numpy as np
 import pandas as pd
 import torch
 
 # %% auto #0
-__all__ = ['TASK_TYPES', 'FEEDBACK_KINDS', 'CHAPTERS', 'MODEL_CONFIGS', 'GPUS', 'MFU', 'ENCODER_TYPES', 'METHODS', 'OBJECTIVES',
-           'SMOL', 'QWEN', 'MINILM', 'COLAB_RUNS', 'recommend', 'model_config', 'meta_model', 'trainable_parameters',
-           'estimate', 'PeakTensorMemory', 'measure', 'compare', 'colab_check', 'memory_bars', 'text_bars', 'wizard']
+__all__ = ['TASK_TYPES', 'FEEDBACK_KINDS', 'LANGUAGE_RESOURCES', 'CHAPTERS', 'TIERS', 'NOT_IMPLEMENTED', 'CLAIMS', 'PRESET_ORDER',
+           'MODEL_CONFIGS', 'GPUS', 'MFU', 'ENCODER_TYPES', 'METHODS', 'OBJECTIVES', 'SMOL', 'QWEN', 'MINILM',
+           'COLAB_RUNS', 'chapter_page', 'load_claims', 'evidence', 'measured_text', 'recommend', 'model_config',
+           'meta_model', 'trainable_parameters', 'estimate', 'PeakTensorMemory', 'measure', 'compare', 'colab_check',
+           'memory_bars', 'text_bars', 'wizard']
 
 # %% ../nbs/60_guide.ipynb #e80f9b82
 TASK_TYPES = ('classification', 'sequence_labeling', 'generation')
 FEEDBACK_KINDS = ('none', 'binary', 'pairs')
+LANGUAGE_RESOURCES = ('high', 'low')
 CHAPTERS = {'cpt': '10_continued_pretraining', 'peft': '20_peft', 'fewshot': '30_few_shot',
             'align': '40_alignment', 'forgetting': '50_forgetting', 'guide': '60_guide'}
+TIERS = {'constraint': 300, 'data': 200, 'general': 100, 'does not apply': 0}  # priority of each tier's first row
+NOT_IMPLEMENTED = 'not implemented in lowres_ft'
+
+def chapter_page(stem:str) -> str:
+    "The docs page of a chapter notebook: '20_peft' -> 'peft.html' (the names Quarto and the offline site give)."
+    return re.sub(r'^\d+_', '', stem) + '.html'
 
 def _check_choice(name, value, choices):
     if value not in choices: raise ValueError(f"{name}={value!r} is not one of {list(choices)}; pass one of those.")
 
-def _check_count(name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 or value != value:
-        raise ValueError(f"{name}={value!r} must be a number >= 0 (a count).")
+def _check_number(name, value, fix, minimum=0.0, strict=False, whole=False):
+    "A real, finite number >= `minimum` (> it if `strict`), whole if `whole`; bools and strings are refused. `fix` says what to pass."
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}={value!r} must be a number, not {type(value).__name__}; {fix}.")
+    if not math.isfinite(value): raise ValueError(f"{name}={value!r} must be a finite number (not inf or nan); {fix}.")
+    if value < minimum or (strict and value == minimum):
+        raise ValueError(f"{name}={value!r} must be {'>' if strict else '>='} {minimum:g}; {fix}.")
+    if whole and value != int(value): raise ValueError(f"{name}={value!r} must be a whole number (it is a count); {fix}.")
+    return value
+
+def _check_bool(name, value):
+    "A real boolean: a string such as 'no' would silently count as True."
+    if not isinstance(value, (bool, np.bool_)):
+        hint = f" (the string {value!r} would count as True)" if isinstance(value, str) and value else ''
+        raise ValueError(f"{name}={value!r} must be True or False, not {type(value).__name__}{hint}; pass {name}=True or {name}=False.")
+    return bool(value)
+
+# %% ../nbs/60_guide.ipynb #6d95c285
+def _check_inputs(n_labels, unlabelled_tokens, task_type, language_resource, gpu_memory_gb, keep_general, feedback,
+                  n_pairs, latency_critical, model_params_b):
+    "Each argument of `recommend` alone, then the combinations; every error names the argument(s) and the fix."
+    _check_number('n_labels', n_labels, 'pass how many labelled examples you have, e.g. n_labels=200', whole=True)
+    _check_number('unlabelled_tokens', unlabelled_tokens, 'pass 0 if you have no unlabelled in-domain text', whole=True)
+    _check_number('n_pairs', n_pairs, 'pass 0 if you have no preference pairs', whole=True)
+    _check_number('gpu_memory_gb', gpu_memory_gb, 'pass the GPU memory in GB: 0 for no GPU, 16 for a free Colab T4')
+    if model_params_b is not None:
+        _check_number('model_params_b', model_params_b, 'pass the model size in billions of parameters '
+                      '(0.135 for SmolLM2-135M), or None if it is not decided', strict=True)
+    _check_bool('keep_general', keep_general); _check_bool('latency_critical', latency_critical)
+    _check_choice('task_type', task_type, TASK_TYPES); _check_choice('language_resource', language_resource, LANGUAGE_RESOURCES)
+    _check_choice('feedback', feedback, FEEDBACK_KINDS)
+    if feedback == 'pairs' and n_pairs == 0:
+        raise ValueError("feedback='pairs' needs n_pairs > 0 (how many preference pairs you have); with none, pass feedback='none'.")
+    if feedback == 'none' and n_pairs > 0:
+        raise ValueError(f"n_pairs={n_pairs:g} contradicts feedback='none': preference pairs are feedback; "
+                         "pass feedback='pairs' to use them, or n_pairs=0.")
+    if feedback == 'binary' and n_pairs > 0:
+        raise ValueError(f"n_pairs={n_pairs:g} with feedback='binary': n_pairs counts preference pairs; for thumbs-up/down "
+                         "labels pass n_pairs=0, or feedback='pairs' if you have pairs.")
+    if feedback != 'none' and task_type != 'generation':
+        raise ValueError(f"feedback={feedback!r} rates generated responses, but task_type={task_type!r}; pass task_type='generation' "
+                         "(for a classifier, thumbs-up/down ratings are labels: count them in n_labels).")
+
+# %% ../nbs/60_guide.ipynb #1a2eabc0
+def _row(tier, order, technique, reason, section, chapter, call, implemented='yes', claim=None, driver=None):
+    "One recommendation. Its tier and its order inside the tier give the priority (the higher, the earlier)."
+    return dict(priority=TIERS[tier] - order, technique=technique, driver=driver or tier, reason=reason, section=section,
+                chapter=chapter, implemented=implemented, call=call, claim=claim)
+
+CLAIMS = {  # claim id -> (chapter that tests it, the claim): the ids `recommend` rows link to (evaluate.SURVEY_CLAIMS uses the same ids)
+    'cpt.relevant_tokens_help': ('10_continued_pretraining', 'as few as ~100k relevant tokens of continued pretraining can help'),
+    'cpt.vocab_adaptation_helps_low_resource': ('10_continued_pretraining', 'new mean-initialised tokens + CPT lower fertility and bits per character'),
+    'peft.matches_full_below_100k': ('20_peft', 'PEFT matches or beats full fine-tuning below ~100k examples'),
+    'peft.rank_barely_matters': ('20_peft', 'raising the LoRA rank (4 -> 128) gives marginal gains'),
+    'peft.model_size_over_rank': ('20_peft', 'model size matters more than LoRA rank: use a larger 4/8-bit model'),
+    'peft.merged_lora_no_latency': ('20_peft', 'a merged LoRA model is as fast as the base; adapters and soft prompts add latency'),
+    'fewshot.finetuned_small_beats_icl': ('30_few_shot', 'fine-tuned small models beat few-shot in-context learning of LLMs'),
+    'fewshot.encoders_win_discriminative': ('30_few_shot', 'encoders win discriminative tasks with little data'),
+    'fewshot.curated_beats_random': ('30_few_shot', 'a small curated SFT set matches a larger random one (LIMA, LIMIT)'),
+    'align.kto_binary_feedback': ('40_alignment', 'KTO suits binary, noisy or imbalanced feedback'),
+    'align.dpo_one_epoch': ('40_alignment', 'DPO: at most one epoch (more overfits the preferences)'),
+    'align.reference_free_cheaper': ('40_alignment', 'reference-free objectives (ORPO, SimPO, CPO) suit tight compute'),
+    'forgetting.lora_forgets_less': ('50_forgetting', 'LoRA learns less and forgets less than full fine-tuning'),
+    'forgetting.merging_small_models': ('50_forgetting', 'model merging helps little below ~2B parameters'),
+}
 
 # %% ../nbs/60_guide.ipynb #f4aaf741
-def _task_rules(n, task):
-    "The Table 4 / §5.4 row for `n` labelled examples of `task`: (priority, technique, reason, section, chapter)."
+def _task_rules(n, task, gpu=16):
+    "The Table 4 / §5.4 rows for `n` labelled examples of `task` (tier 'data'); an alternative lowres_ft lacks follows the one it has."
+    d = lambda order, *a, **k: _row('data', order, *a, driver='data size', **k)
+    no_tokcls = f"{NOT_IMPLEMENTED} (it has no token-classification objective)"
     if task == 'classification':
-        if n < 250: return [(100, 'Encoder + PET (verbalizer) + adapters, or SetFit',
-                             f'{n} labels is below 250: prompt-based FT and contrastive SetFit are the most sample-efficient', 'Table 4 (App. A)', 'fewshot')]
-        if n < 1000: return [(100, 'Prefix tuning or UniPELT in NLI format',
-                              f'{n} labels (250-1k): light PEFT on an NLI reformulation', 'Table 4 (App. A)', 'peft')]
-        if n < 10_000: return [(100, 'LoRA + LLRD + active learning',
-                                f'{n} labels (1k-10k): LoRA is the robust PEFT choice; spend labelling budget actively', 'Table 4 (App. A), §3.5', 'peft')]
-        return [(100, 'Full fine-tuning (LoRA as the cheaper equal)',
-                 f'{n} labels (10k+): full FT per Table 4; LoRA/adapters match it above 10k samples', 'Table 4 (App. A), §3.5', 'peft')]
+        if n < 250: return [
+            d(0, 'Encoder + SetFit, or PET-style prompt fine-tuning (verbalizer)',
+              f'{n} labels is below 250: prompt-based FT and contrastive SetFit are the most sample-efficient', 'Table 4 (App. A)', 'fewshot',
+              "fewshot.setfit_fit(train), or fewshot.prompt_finetune(model, tok, train, fewshot.make_verbalizer(label_names))",
+              claim='fewshot.finetuned_small_beats_icl'),
+            d(1, 'Bottleneck adapters on the PET encoder (Table 4: encoder + PET + adapters)',
+              f'{n} labels: adapters train a few new layers and keep the encoder frozen', 'Table 4 (App. A), §3.3', 'peft',
+              f"{NOT_IMPLEMENTED}: the `adapters` library (AdapterHub: SeqBnConfig, DoubleSeqBnConfig); "
+              "fit(..., method='lora') is the PEFT this package has", implemented='no')]
+        if n < 1000: return [
+            d(0, 'Prefix tuning in NLI format', f'{n} labels (250-1k): light PEFT on an entailment (NLI) reformulation of the task',
+              'Table 4 (App. A)', 'peft', "fit(encoder, nli_rows, objective='classification', method='prefix_tuning')  # rows: text_a, text_b, label"),
+            d(1, 'UniPELT in NLI format (gated LoRA + prefix + adapters)', f'{n} labels (250-1k): the hybrid Table 4 names beside prefix tuning',
+              'Table 4 (App. A), §3.4', 'peft', f"{NOT_IMPLEMENTED}: the `adapters` library (UniPELTConfig)", implemented='no')]
+        if n < 10_000: return [d(0, 'LoRA + LLRD + active learning',
+            f'{n} labels (1k-10k): LoRA is the robust PEFT choice; spend labelling budget actively', 'Table 4 (App. A), §3.5', 'peft',
+            "fit(encoder, train, objective='classification', method='lora', param_groups=forgetting.llrd(0.8)); "
+            "fewshot.active_learning(...) picks what to label", claim='peft.matches_full_below_100k')]
+        return [d(0, 'Full fine-tuning (LoRA as the cheaper equal)',
+                  f'{n} labels (10k+): full FT per Table 4; LoRA/adapters match it above 10k samples', 'Table 4 (App. A), §3.5', 'peft',
+                  "fit(encoder, train, objective='classification', method='full')")]
     if task == 'sequence_labeling':
-        if n < 250: return [(100, 'PET or QA format + contrastive learning',
-                             f'{n} labelled sentences is below 250: reformulate as prompts/QA', 'Table 4 (App. A)', 'fewshot')]
-        if n < 5000: return [(100, 'Adapters (or LoRA)', f'{n} labelled sentences (250-5k): adapter-based PEFT', 'Table 4 (App. A)', 'peft')]
-        return [(100, 'Full fine-tuning', f'{n} labelled sentences (5k+)', 'Table 4 (App. A)', 'peft')]
+        if n < 250: return [d(0, 'PET or QA format + contrastive learning',
+            f'{n} labelled sentences is below 250: reformulate as prompts/QA', 'Table 4 (App. A)', 'fewshot',
+            f"as QA pairs: fit(model, prompt_completion_rows, objective='sft', method='lora'); token labels and the contrastive loss: {no_tokcls}",
+            implemented='partly')]
+        if n < 5000: return [d(0, 'Adapters (or LoRA)', f'{n} labelled sentences (250-5k): adapter-based PEFT', 'Table 4 (App. A)', 'peft',
+            f"{no_tokcls}: transformers AutoModelForTokenClassification + peft LoRA, or the `adapters` library", implemented='no')]
+        return [d(0, 'Full fine-tuning', f'{n} labelled sentences (5k+)', 'Table 4 (App. A)', 'peft',
+                  f"{no_tokcls}: transformers AutoModelForTokenClassification + Trainer", implemented='no')]
     # generation
-    if n < 1000: return [(100, 'ICL first; then LoRA SFT of an instruction-tuned model on ~1k curated examples',
-                          f'{n} examples (~100s): try in-context learning before training; curate rather than collect', '§5.4', 'fewshot')]
-    if n <= 100_000: return [(100, 'LoRA/QLoRA SFT + data selection; scale the model, not the rank',
-                              f'{n} examples (1k-100k): PEFT matches full FT below 100k; the SFT curve elbows at 10k-40k', '§3.6, §5.4', 'peft')]
-    return [(100, 'Full fine-tuning (SFT)', f'{n} examples (100k+): full FT starts to pay off at ~100k-1M+ samples', '§3.5, §5.4', 'peft')]
+    if n < 1000: return [d(0, 'ICL first; then LoRA SFT of an instruction-tuned model on ~1k curated examples',
+        f'{n} examples (~100s): try in-context learning before training; curate rather than collect', '§5.4', 'fewshot',
+        "ICL: a few examples in the prompt, no training; then fit(instruct_model, curated, objective='sft', method='lora')",
+        claim='fewshot.curated_beats_random')]
+    if n <= 100_000: return [d(0, ('LoRA' if gpu == 0 else 'LoRA/QLoRA') + ' SFT + data selection; scale the model, not the rank',
+        f'{n} examples (1k-100k): PEFT matches full FT below 100k; the SFT curve elbows at 10k-40k', '§3.6, §5.4', 'peft',
+        "fit(model, data, objective='sft', method='lora')" + ("" if gpu == 0 else "  # or method='qlora' (CUDA)")
+        + "; select with fewshot.diverse_subset(fewshot.embed_texts(texts), 10_000)", claim='peft.rank_barely_matters')]
+    return [d(0, 'Full fine-tuning (SFT)', f'{n} examples (100k+): full FT starts to pay off at ~100k-1M+ samples', '§3.5, §5.4', 'peft',
+              "fit(model, data, objective='sft', method='full')")]
 
 # %% ../nbs/60_guide.ipynb #7854a28b
 def _feedback_rules(feedback, n_pairs, tight):
-    "The §6.1 alignment row for the kind and amount of feedback."
+    "The §6.1 alignment rows for the kind and amount of feedback: the defining constraint whenever there is feedback."
+    c = lambda order, *a, **k: _row('constraint', order, *a, driver={'binary': 'binary feedback', 'pairs': 'preference pairs'}[feedback], **k)
     if feedback == 'none':
-        return [(60, 'Curated SFT (alignment during SFT) or SPIN', 'no preference data: align during SFT', '§6.1', 'align')]
+        return [_row('general', 2, 'Curated SFT (alignment during SFT) or SPIN', 'no preference data: align during SFT', '§6.1', 'align',
+                     f"fit(model, curated, objective='sft', method='lora'); SPIN: {NOT_IMPLEMENTED} (the authors' code: uclaml/SPIN)",
+                     implemented='partly', driver='general advice')]
     if feedback == 'binary':
-        return [(70, 'KTO (after SFT)', 'binary, noisy or imbalanced feedback: KTO needs no pairs', '§6.1', 'align')]
-    if n_pairs >= 100_000: return [(70, 'RLHF (reward model + PPO); DPO as the simpler baseline',
-                                    f'{n_pairs} pairs (100k+): enough for a reward model (PPO needs >= 2k pairs)', '§6.1', 'align')]
-    if n_pairs >= 10_000: return [(70, 'SFT, then DPO (+0.2 NLL, <= 1 epoch)', f'{n_pairs} pairs (~10k+): DPO is the default', '§6.1', 'align')]
-    if tight: return [(70, 'ORPO or SimPO (+ SFT loss), reference-free',
-                       f'{n_pairs} pairs (<10k) on a tight budget: no reference model to hold in memory', '§6.1, §3.5-3.6', 'align')]
-    return [(70, 'SFT, then DPO (+0.2 NLL, <= 1 epoch); ORPO/SimPO if memory is short',
-             f'{n_pairs} pairs (<10k): DPO is the default; reference-free methods suit tight compute', '§6.1', 'align')]
+        return [c(0, 'KTO (after SFT) on the thumbs-up/down labels',
+                  'binary, noisy or imbalanced feedback: KTO learns from unpaired good/bad labels, no pairs needed', '§6.1', 'align',
+                  "fit(sft_model, align.unpaired_data(rows), objective='kto')  # rows: prompt, completion, label (True = good)",
+                  claim='align.kto_binary_feedback')]
+    dpo = "fit(sft_model, align.paired_data(pairs), objective='dpo', num_train_epochs=1)  # nll_weight=0.2 is the default"
+    if n_pairs >= 100_000: return [
+        c(0, 'RLHF (reward model + PPO)', f'{n_pairs:,} pairs (100k+): enough for a reward model (PPO needs >= 2k pairs)', '§6.1', 'align',
+          f"{NOT_IMPLEMENTED}: TRL's RewardTrainer + PPOTrainer; DPO (next row) is the implemented baseline", implemented='no'),
+        c(1, 'DPO as the simpler baseline (after SFT; +0.2 NLL, <= 1 epoch)', f'{n_pairs:,} pairs: DPO needs no reward model and no sampling loop',
+          '§6.1', 'align', dpo, claim='align.dpo_one_epoch')]
+    if n_pairs >= 10_000: return [c(0, 'SFT, then DPO (+0.2 NLL, <= 1 epoch)', f'{n_pairs:,} pairs (~10k+): DPO is the default', '§6.1', 'align',
+                                    dpo, claim='align.dpo_one_epoch')]
+    if tight: return [c(0, 'ORPO or SimPO (+ SFT loss), reference-free',
+                        f'{n_pairs:,} pairs (<10k) on a tight budget: no reference model to hold in memory', '§6.1, §3.5-3.6', 'align',
+                        "fit(model, align.paired_data(pairs), objective='orpo')  # or objective='simpo'", claim='align.reference_free_cheaper')]
+    return [c(0, 'SFT, then DPO (+0.2 NLL, <= 1 epoch); ORPO/SimPO if memory is short',
+              f'{n_pairs:,} pairs (<10k): DPO is the default; reference-free methods suit tight compute', '§6.1', 'align', dpo, claim='align.dpo_one_epoch')]
+
+# %% ../nbs/60_guide.ipynb #def35fa2
+def _constraint_rules(task, n, tokens, low_language, gpu, latency_critical, keep_general, params_b):
+    "The rows a defining constraint other than feedback puts first: language (order 10), unlabelled text (20), no GPU (30), latency (40), general ability (50)."
+    rows = []
+    if low_language:
+        merge = '; merge CPT and SFT models' if (params_b or 0) >= 2 else ' (merging helps little below ~2B parameters)'
+        rows.append(_row('constraint', 10, 'Vocabulary adaptation + multilingual adaptive FT; translate-train',
+            f'low-resource language: adapt the tokenizer and embeddings, continue pretraining on the language, translate the training (not test) data{merge}',
+            '§4.1, §5.1, §7', 'cpt', "new = cpt.train_new_tokens(texts, 500, tok); tok, model, ids = cpt.extend_tokenizer(tok, model, new); "
+            "cpt.continued_pretraining(model, texts, general, replay=0.1, method='lora_new_tokens', method_kwargs={'token_ids': ids})",
+            claim='cpt.vocab_adaptation_helps_low_resource', driver='low-resource language'))
+    min_tokens = {'classification': 75_000, 'sequence_labeling': 25_000, 'generation': 100_000}[task]
+    if tokens >= min_tokens:
+        dec = task == 'generation'
+        extra = '; decoders forget on long CPT, so add replay and PEFT' if dec else '; encoders tolerate longer CPT'
+        call = ("cpt.continued_pretraining(model, cpt.relevance_filter(texts, in_domain, general), general, replay=0.1, method='lora')" if dec else
+                "cpt.continued_pretraining(encoder, cpt.relevance_filter(texts, in_domain, general), objective='masked_lm')")
+        rows.append(_row('constraint', 20, 'Continued pretraining (DAPT/TAPT) on relevance-filtered domain text',
+                         f'{tokens:,} unlabelled tokens >= {min_tokens:,}: relevance beats volume{extra}; check contamination', '§4.1, Table 4', 'cpt',
+                         call, claim='cpt.relevant_tokens_help', driver='unlabelled text'))
+    if gpu == 0:
+        why = 'no GPU: on CPU train only small models [I]'
+        if task == 'classification':
+            rows.append(_row('constraint', 30, 'A CPU-sized encoder: SetFit, or frozen sentence embeddings + logistic regression (TF-IDF as the baseline)',
+                f'{why}; a MiniLM-size encoder trains in minutes, and encoders win on discriminative tasks with little data', '§7', 'fewshot',
+                "fewshot.setfit_fit(train); fewshot.fit_logreg(fewshot.embed_texts(train['text']), train['label']); fewshot.tfidf_classifier(texts, labels)",
+                claim='fewshot.encoders_win_discriminative', driver='no GPU'))
+        elif task == 'sequence_labeling':
+            rows.append(_row('constraint', 30, 'A CPU-sized encoder (MiniLM size) for token classification', f'{why}; encoders suit labelling with few examples',
+                '§7', 'fewshot', f"{NOT_IMPLEMENTED} (it has no token-classification objective): transformers AutoModelForTokenClassification",
+                implemented='no', driver='no GPU'))
+        else:
+            rows.append(_row('constraint', 30, 'ICL with a small instruct model; LoRA SFT only at <= 0.5B parameters',
+                f'{why}: prompting needs no training; LoRA on a 135M-0.5B model runs on CPU, 4-bit (QLoRA) does not', '§5.4, §3.6', 'fewshot',
+                "fit('HuggingFaceTB/SmolLM2-135M-Instruct', data, objective='sft', method='lora')", claim='fewshot.finetuned_small_beats_icl',
+                driver='no GPU'))
+    if latency_critical:
+        rows.append(_row('constraint', 40, 'LoRA merged into the weights (no adapters or soft prompts at inference)',
+                         'adapters add up to 40% and soft prompts 30-40% inference cost; merged LoRA adds none', '§3.5', 'peft',
+                         "r = fit(model, data, objective, method='lora'); peft_methods.merge_adapter(r.model)  # or peft_methods.save_merged(r.model, path)",
+                         claim='peft.merged_lora_no_latency', driver='latency'))
+    if keep_general:
+        rows.append(_row('constraint', 50, 'PEFT + replay of general data + LLRD/Mixout; merge with the base',
+                         f'to keep general ability: train few parameters, replay general data, decay lower-layer rates, interpolate with the base (Mixout: {NOT_IMPLEMENTED})',
+                         '§5.4, §7', 'forgetting', "fit(model, data.mix(task_rows, general, ratio=0.1), objective, method='lora', param_groups=forgetting.llrd(0.8)); "
+                         "forgetting.interpolate(base, r.model, alpha=0.5)", implemented='partly', claim='forgetting.lora_forgets_less',
+                         driver='keep general ability'))
+    return rows
+
+# %% ../nbs/60_guide.ipynb #7b33b803
+def _general_rules(task, n, low_language, gpu, params_b):
+    "Advice that holds for the task (tier 'general'), and the rules that do not apply here (tier 'does not apply', with the reason)."
+    g = lambda order, *a, **k: _row('general', order, *a, driver='general advice', **k)
+    na = lambda order, *a, **k: _row('does not apply', order, *a, driver='does not apply', **k)
+    rows = []
+    if task == 'classification' and n < 10_000 and gpu > 0:   # without a GPU the no-GPU row already says it
+        rows.append(g(0, 'Prefer an encoder (e.g. RoBERTa, MiniLM) over a decoder',
+                      'encoders win on discriminative tasks with little data (RoBERTa-335M ~ T5-11B)', '§7', 'fewshot',
+                      "fewshot.head_finetune(train, encoder='sentence-transformers/all-MiniLM-L6-v2')", claim='fewshot.encoders_win_discriminative'))
+    if task == 'generation':
+        rows.append(g(0, 'Start from an instruction-tuned checkpoint; keep prompts consistent',
+                      'decoders adapt best from instruct models; with long prompts and <15k examples weight prompt-token loss 0.01-0.1', '§5.4', 'align',
+                      f"fit('HuggingFaceTB/SmolLM2-135M-Instruct', data, objective='sft')  # loss on completions only; a prompt-token weight of 0.01-0.1: {NOT_IMPLEMENTED}",
+                      implemented='partly'))
+    q = lambda make, order, reason: make(order, '4-bit larger model + LoRA (QLoRA)', reason, '§3.5-3.6', 'peft',
+                                         "fit(model, data, objective, method='qlora')  # bitsandbytes 4-bit: needs a CUDA GPU", claim='peft.model_size_over_rank')
+    if gpu == 0:   # shown (last) where a reader would look for it: generation; for classification the no-GPU row says what to use
+        if task == 'generation': rows.append(q(na, 0, 'does not apply here: gpu_memory_gb=0 (no GPU), and 4-bit training (bitsandbytes) needs a CUDA GPU'))
+    elif task == 'generation' or (params_b or 0) >= 1:   # quantizing pays for decoder-sized models, not for a MiniLM encoder
+        if params_b is not None:
+            need16, need4 = 2.4*params_b, 0.7*params_b   # GB: weights in 16-bit / NF4 + ~20% for LoRA state and activations (rough; see `estimate`)
+            if need4 > gpu: rows.append(q(na, 0, f'does not apply here: even in 4-bit a {params_b:g}B model needs ~{need4:.0f} GB > {gpu:g} GB; pick a smaller model'))
+            elif need16 > gpu: rows.append(q(g, 1, f'a {params_b:g}B model needs ~{need16:.0f} GB in 16-bit but ~{need4:.1f} GB in 4-bit: QLoRA makes it fit {gpu:g} GB'))
+            elif gpu <= 16: rows.append(q(g, 3, f'{gpu:g} GB GPU: model size matters more than rank, so quantize a bigger model rather than raise r'))
+        elif gpu <= 16: rows.append(q(g, 3, f'{gpu:g} GB GPU: model size matters more than rank, so quantize a bigger model rather than raise r'))
+    if low_language:
+        merge = ('Merge the CPT and SFT models (soups, SLERP, TIES)', '§7', 'forgetting',
+                 "forgetting.merge(base, [cpt_model, sft_model], method='ties')  # or forgetting.slerp(cpt_model, sft_model, t=0.5)")
+        kw = dict(claim='forgetting.merging_small_models')
+        if params_b is None: rows.append(g(4, merge[0], 'low-resource language: merging beats CPT -> SFT from ~2B parameters; pass model_params_b to check', *merge[1:], **kw))
+        elif params_b >= 2: rows.append(g(4, merge[0], f'{params_b:g}B parameters (>= 2B): merging the CPT and SFT models beats CPT -> SFT for a low-resource language', *merge[1:], **kw))
+        else: rows.append(na(1, merge[0], f'does not apply here: {params_b:g}B parameters is below ~2B, where merging helps little; run CPT -> SFT', *merge[1:], **kw))
+    return rows
+
+# %% ../nbs/60_guide.ipynb #9c9c0bfc
+PRESET_ORDER = ('tiny', 'small', 'colab')   # on a tie in date, the larger preset's record is the better evidence
+
+def _claims_dir(root=None) -> Path:
+    "`root`/data/claims; by default $LOWRES_FT_CLAIMS (where the chapters write) or the repository's data/claims."
+    if root is None:
+        if os.environ.get('LOWRES_FT_CLAIMS'): return Path(os.environ['LOWRES_FT_CLAIMS'])
+        import lowres_ft; root = Path(lowres_ft.__file__).resolve().parents[1]   # the repository: two levels above lowres_ft/guide.py
+    return Path(root)/'data'/'claims'
+
+def _evidence_key(rec): return (str(rec.get('date') or ''), PRESET_ORDER.index(rec['preset']) if rec.get('preset') in PRESET_ORDER else -1)
+
+def load_claims(root=None, # folder holding data/claims/ (default: the repository)
+               ) -> dict|None:
+    "Every claim recorded in `root`/data/claims/*.json by id, each with its file's chapter, preset, device and date; None without that folder."
+    d = _claims_dir(root)
+    if not d.is_dir(): return None
+    found = {}
+    for f in sorted(d.glob('*.json')):
+        try: doc = json.loads(f.read_text(encoding='utf-8'))
+        except (OSError, ValueError) as e: warnings.warn(f'{f}: not readable as JSON ({e}); skipped'); continue
+        if not isinstance(doc, dict) or not isinstance(doc.get('claims'), list):
+            warnings.warn(f'{f}: no "claims" list (see the claims record format); skipped'); continue
+        meta = {**{k: doc.get(k) for k in ('preset', 'device', 'run', 'date', 'versions')}, 'chapter': doc.get('chapter') or f.stem, 'file': str(f)}
+        for c in doc['claims']:
+            if not isinstance(c, dict) or not isinstance(c.get('id'), str): continue
+            rec, old = {**c, **meta}, found.get(c['id'])
+            if old is None or _evidence_key(rec) >= _evidence_key(old): found[c['id']] = rec
+    return found
+
+def evidence(claim_id:str, # a claim id, e.g. 'peft.rank_barely_matters' (see `CLAIMS`)
+             root=None, # folder holding data/claims/ (default: the repository, two levels above lowres_ft/guide.py)
+            ) -> dict|None:
+    "The record of `claim_id` (its fields plus chapter, preset, device, date, file); None if not measured or there is no data/claims folder."
+    if not isinstance(claim_id, str) or not claim_id:
+        raise ValueError(f"claim_id={claim_id!r} must be a claim id such as 'peft.rank_barely_matters' (see guide.CLAIMS).")
+    return (load_claims(root) or {}).get(claim_id)
+
+def measured_text(rec:dict|None) -> str:
+    "A record as the `measured_here` column shows it: 'agrees (small, 20_peft)', or 'not measured yet'."
+    if rec is None: return 'not measured yet'
+    if rec.get('verdict') in (None, 'not measured'): return f"not measured yet (declared in {rec.get('chapter') or '?'})"
+    return f"{rec['verdict']} ({rec.get('preset') or '?'}, {rec.get('chapter') or '?'})"
 
 # %% ../nbs/60_guide.ipynb #6b6c4b37
 def recommend(n_labels:int, # labelled examples you have (for generation: instruction/response examples)
               unlabelled_tokens:int=0, # tokens of unlabelled in-domain text you could continue pretraining on
               task_type:str='classification', # 'classification' | 'sequence_labeling' | 'generation'
               language_resource:str='high', # 'high' | 'low': how well the base model knows the language
-              gpu_memory_gb:float=16, # memory of the GPU you train on (a free Colab T4: 16)
+              gpu_memory_gb:float=16, # memory of the GPU you train on: 0 = no GPU, 16 = a free Colab T4
               keep_general:bool=False, # must the model keep its general ability (no forgetting)?
-              feedback:str='none', # preference feedback: 'none' | 'binary' (good/bad labels) | 'pairs'
-              n_pairs:int=0, # preference pairs (with feedback='pairs')
+              feedback:str='none', # preference feedback on generated responses: 'none' | 'binary' (thumbs-up/down) | 'pairs'
+              n_pairs:int=0, # preference pairs (only with feedback='pairs')
               latency_critical:bool=False, # must inference add no latency?
-              model_params_b:float|None=None, # size of the model you plan to adapt, in billions (for merging advice)
+              model_params_b:float|None=None, # size of the model you plan to adapt, in billions (None: not decided)
+              claims_root=None, # folder with data/claims/*.json for the `measured_here` column (default: the repository)
              ) -> pd.DataFrame:
-    "Ranked techniques for your constraints, each with its reason and the survey section it rests on (SURVEY.md §3)."
-    _check_count('n_labels', n_labels); _check_count('unlabelled_tokens', unlabelled_tokens)
-    _check_count('gpu_memory_gb', gpu_memory_gb); _check_count('n_pairs', n_pairs)
-    _check_choice('task_type', task_type, TASK_TYPES); _check_choice('language_resource', language_resource, ('high', 'low'))
-    _check_choice('feedback', feedback, FEEDBACK_KINDS)
-    if feedback == 'pairs' and n_pairs <= 0: raise ValueError("feedback='pairs' needs n_pairs > 0 (how many preference pairs you have).")
-    n, tight = int(n_labels), gpu_memory_gb <= 16
-    rows = _task_rules(n, task_type)
-    if task_type == 'classification' and n < 10_000:
-        rows.append((75, 'Prefer an encoder (e.g. RoBERTa, MiniLM) over a decoder', 'encoders win on discriminative tasks with little data (RoBERTa-335M ~ T5-11B)', '§7', 'fewshot'))
-    if task_type == 'generation':
-        rows.append((65, 'Start from an instruction-tuned checkpoint; keep prompts consistent',
-                     'decoders adapt best from instruct models; with long prompts and <15k examples weight prompt-token loss 0.01-0.1', '§5.4', 'align'))
-    min_tokens = {'classification': 75_000, 'sequence_labeling': 25_000, 'generation': 100_000}[task_type]
-    if unlabelled_tokens >= min_tokens:
-        extra = '; decoders forget on long CPT, so add replay and PEFT' if task_type == 'generation' else '; encoders tolerate longer CPT'
-        rows.append((90, 'Continued pretraining (DAPT/TAPT) on relevance-filtered domain text',
-                     f'{int(unlabelled_tokens):,} unlabelled tokens >= {min_tokens:,}: relevance beats volume{extra}; check contamination', '§4.1, Table 4', 'cpt'))
-    if language_resource == 'low':
-        merge = '; merge CPT and SFT models' if (model_params_b or 0) >= 2 else ' (merging helps little below ~2B parameters)'
-        rows.append((85, 'Vocabulary adaptation + multilingual adaptive FT; translate-train',
-                     f'low-resource language: adapt the tokenizer and embeddings, translate the training (not test) data{merge}', '§4.1, §5.1, §7', 'cpt'))
-    if tight:
-        rows.append((80, '4-bit larger model + LoRA (QLoRA)',
-                     f'{gpu_memory_gb:g} GB GPU: model size matters more than rank, so quantize a bigger model rather than raise r', '§3.5-3.6', 'peft'))
-    if latency_critical:
-        rows.append((55, 'LoRA merged into the weights (no adapters or soft prompts at inference)',
-                     'adapters add up to 40% and soft prompts 30-40% inference cost; merged LoRA adds none', '§3.5', 'peft'))
-    if keep_general:
-        rows.append((78, 'PEFT + replay of general data + LLRD/Mixout; merge with the base',
-                     'to keep general ability: train few parameters, replay general data, decay lower-layer rates, interpolate with the base', '§5.4, §7', 'forgetting'))
-    if task_type == 'generation' or feedback != 'none': rows += _feedback_rules(feedback, int(n_pairs), tight)
-    df = pd.DataFrame(rows, columns=['priority', 'technique', 'reason', 'section', 'chapter'])
-    df['chapter'] = df.chapter.map(CHAPTERS)
+    "Ranked techniques: your defining constraint first, then your data size, general advice, and rules that do not apply; each with its reason, survey section, how to run it here and the course's evidence."
+    _check_inputs(n_labels, unlabelled_tokens, task_type, language_resource, gpu_memory_gb, keep_general, feedback,
+                  n_pairs, latency_critical, model_params_b)
+    n, tokens, pairs, gpu = int(n_labels), int(unlabelled_tokens), int(n_pairs), float(gpu_memory_gb)
+    low = language_resource == 'low'
+    rows = _feedback_rules(feedback, pairs, gpu <= 16) if task_type == 'generation' else []
+    rows += _constraint_rules(task_type, n, tokens, low, gpu, bool(latency_critical), bool(keep_general), model_params_b)
+    data_rows = _task_rules(n, task_type, gpu)
+    if latency_critical:   # the data row may name a method that itself adds latency
+        for r in data_rows:
+            if re.search(r'adapter|Adapter|Prefix|UniPELT', r['technique']):
+                r['reason'] += '; adds inference latency, which latency_critical=True rules out: prefer merged LoRA'
+    rows += data_rows + _general_rules(task_type, n, low, gpu, model_params_b)
+    df = pd.DataFrame(rows, columns=['priority', 'technique', 'driver', 'reason', 'section', 'chapter', 'implemented', 'call', 'claim'])
     df = df.sort_values('priority', ascending=False, kind='stable').reset_index(drop=True)
+    df['page'] = df.chapter.map(lambda c: chapter_page(CHAPTERS[c]))
+    df['chapter'] = df.chapter.map(CHAPTERS)
+    claims = load_claims(claims_root) or {}
+    df['measured_here'] = [measured_text(claims.get(c)) if isinstance(c, str) else 'no course experiment' for c in df.claim]
     df.insert(0, 'rank', range(1, len(df)+1))
-    return df
+    return df[['rank', 'priority', 'technique', 'driver', 'reason', 'section', 'chapter', 'page', 'implemented', 'call', 'claim', 'measured_here']]
 
 # %% ../nbs/60_guide.ipynb #d3c1bace
 MODEL_CONFIGS = {  # config.json fields of the Hub models the `colab` preset and the survey's experiments use
@@ -389,15 +611,15 @@ def text_bars(df:pd.DataFrame, limit:float=GPUS['T4']['memory_gib'], width:int=4
 # %% ../nbs/60_guide.ipynb #3878b121
 def _show_text(rec_kw, mem_kw):
     recs = recommend(**rec_kw); mb = memory_bars(**mem_kw)
-    print(recs[['rank', 'technique', 'section', 'chapter']].to_string(index=False))
+    print(recs[['rank', 'technique', 'driver', 'implemented', 'page', 'measured_here']].to_string(index=False))
     print(f"\nPredicted peak memory on {mem_kw.get('gpu', 'T4')} ({mem_kw.get('model', SMOL)}):\n" + text_bars(mb, GPUS[mem_kw.get('gpu', 'T4')]['memory_gib']))
     return recs, mb
 
 def wizard(interactive:bool=True, # False (or no ipywidgets / no frontend): print the text version
            **defaults): # starting values for recommend(...)
     "Sliders and dropdowns over `recommend` and `estimate`; degrades to printed text where widgets cannot render."
-    rec_kw = dict(n_labels=200, unlabelled_tokens=0, task_type='classification', language_resource='high',
-                  gpu_memory_gb=16, keep_general=False, feedback='none', n_pairs=0)
+    rec_kw = dict(n_labels=200, unlabelled_tokens=0, task_type='classification', language_resource='high', gpu_memory_gb=16,
+                  keep_general=False, feedback='none', n_pairs=0, latency_critical=False, model_params_b=None)
     rec_kw.update(defaults)
     mem_kw = dict(model=SMOL, seq_len=512, batch=8)
     try:
@@ -411,11 +633,13 @@ def wizard(interactive:bool=True, # False (or no ipywidgets / no frontend): prin
     w = dict(n_labels=W.IntText(rec_kw['n_labels'], description='labelled examples'),
              unlabelled_tokens=W.IntText(rec_kw['unlabelled_tokens'], description='unlabelled tokens'),
              task_type=W.Dropdown(options=TASK_TYPES, value=rec_kw['task_type'], description='task'),
-             language_resource=W.Dropdown(options=('high', 'low'), value=rec_kw['language_resource'], description='language'),
-             gpu_memory_gb=W.FloatSlider(value=rec_kw['gpu_memory_gb'], min=4, max=80, step=4, description='GPU GB'),
+             language_resource=W.Dropdown(options=LANGUAGE_RESOURCES, value=rec_kw['language_resource'], description='language'),
+             gpu_memory_gb=W.FloatSlider(value=rec_kw['gpu_memory_gb'], min=0, max=80, step=4, description='GPU GB (0: none)'),
              keep_general=W.Checkbox(value=rec_kw['keep_general'], description='keep general ability'),
              feedback=W.Dropdown(options=FEEDBACK_KINDS, value=rec_kw['feedback'], description='feedback'),
              n_pairs=W.IntText(rec_kw['n_pairs'], description='pairs'),
+             latency_critical=W.Checkbox(value=rec_kw['latency_critical'], description='latency critical'),
+             model_params_b=W.FloatText(rec_kw['model_params_b'] or 0, description='model (B, 0: ?)'),
              model=W.Dropdown(options=[k for k in MODEL_CONFIGS], value=SMOL, description='model'),
              seq_len=W.IntSlider(value=512, min=64, max=4096, step=64, description='seq_len'),
              batch=log(1, 64, 8, 'batch'))
@@ -424,14 +648,17 @@ def wizard(interactive:bool=True, # False (or no ipywidgets / no frontend): prin
         with out:
             clear_output(wait=True)
             try:
-                recs = recommend(**{k: w[k].value for k in rec_kw if k in w})
+                kw = {k: w[k].value for k in rec_kw if k in w}
+                kw['model_params_b'] = kw['model_params_b'] or None   # 0: not decided
+                recs = recommend(**kw)   # the same function as everywhere on this page
                 mb = memory_bars(w['model'].value, w['seq_len'].value, w['batch'].value)
             except (ValueError, TypeError) as e: return print(f'Check the inputs: {e}')
-            display(recs[['rank', 'technique', 'reason', 'section', 'chapter']])
+            display(recs[['rank', 'technique', 'driver', 'reason', 'section', 'implemented', 'call', 'page', 'measured_here']])
             fig, ax = plt.subplots(figsize=(6, 2.5))
             ax.barh(mb.method, mb.total_gib, color=['tab:green' if f else 'tab:red' for f in mb.fits])
             ax.axvline(GPUS['T4']['memory_gib'], color='k', ls='--', label='T4 usable')
             ax.set_xlabel('predicted peak memory (GiB)'); ax.set_title(w['model'].value.split('/')[-1]); ax.legend()
             plt.tight_layout(); plt.show()
     for x in w.values(): x.observe(update, 'value')
-    display(W.HBox([W.VBox(list(w.values())[:8]), W.VBox(list(w.values())[8:])]), out); update()
+    n_rec = sum(k in rec_kw for k in w)
+    display(W.HBox([W.VBox(list(w.values())[:n_rec]), W.VBox(list(w.values())[n_rec:])]), out); update()
