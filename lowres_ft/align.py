@@ -17,8 +17,8 @@ from .evaluate import eval_mode, model_device, format_prompts, generate
 
 # %% auto #0
 __all__ = ['PAIRED', 'UNPAIRED', 'paired_data', 'unpaired_data', 'merge_sft', 'sample_responses', 'score_samples',
-           'best_vs_worst', 'binary_feedback', 'flip_labels', 'win_rate', 'mean_length', 'kl_drift', 'reward_stats',
-           'respond', 'alignment_metrics', 'run_alignment', 'AlignmentProbe']
+           'best_vs_worst', 'binary_feedback', 'flip_labels', 'wins', 'win_rate', 'mean_length', 'kl_drift',
+           'reward_stats', 'respond', 'alignment_metrics', 'run_alignment', 'AlignmentProbe']
 
 # %% ../nbs/40_alignment.ipynb #7bf502ba
 def _turn(role, text): return [{'role': role, 'content': text}]
@@ -187,11 +187,15 @@ def flip_labels(ds, # preference pairs (prompt, chosen, rejected)
     return ds.map(lambda r, i: {'chosen': r['rejected'], 'rejected': r['chosen']} if i in idx else {}, with_indices=True)
 
 # %% ../nbs/40_alignment.ipynb #80925e13
-def win_rate(prompts:list[str], responses:list[str], baseline:list[str], judge=D.judge) -> float:
-    "Fraction of prompts where the judge scores `responses` above `baseline` (ties count half)."
+def wins(prompts:list[str], responses:list[str], baseline:list[str], judge=D.judge) -> list[float]:
+    "Per prompt: 1 if the judge scores the response above the baseline's, 0.5 for a tie, 0 below (for paired comparisons)."
     if not (len(prompts) == len(responses) == len(baseline)) or not prompts:
         raise ValueError(f"Need equally many (> 0) prompts, responses and baseline responses; got {len(prompts)}, {len(responses)}, {len(baseline)}.")
-    return float(np.mean([(np.sign(judge(p, a) - judge(p, b)) + 1) / 2 for p, a, b in zip(prompts, responses, baseline)]))
+    return [float((np.sign(judge(p, a) - judge(p, b)) + 1) / 2) for p, a, b in zip(prompts, responses, baseline)]
+
+def win_rate(prompts:list[str], responses:list[str], baseline:list[str], judge=D.judge) -> float:
+    "Fraction of prompts where the judge scores `responses` above `baseline` (ties count half)."
+    return float(np.mean(wins(prompts, responses, baseline, judge)))
 
 def mean_length(responses:list[str]) -> float:
     "Mean response length in words."
@@ -236,10 +240,11 @@ def respond(model, tok, prompts:list[str], temperature:float|None=None, max_new_
 def alignment_metrics(model, tok, prompts:list[str], sft_responses:list[str], probe_texts:list[str], ref=None,
                       temperature:float|None=None, # None: greedy responses; else sampled (compare with SFT samples made alike)
                       max_new_tokens:int=16, judge=D.judge) -> dict:
-    "Win rate against the SFT responses, mean judge score, response length (words) and KL drift on general text."
+    "Win rate against the SFT responses (and `wins`, per prompt), mean judge score, response length (words) and KL drift on general text."
     res = respond(model, tok, prompts, temperature, max_new_tokens)
-    return dict(win_rate=win_rate(prompts, res, sft_responses, judge), judge=float(np.mean([judge(p, r) for p, r in zip(prompts, res)])),
-                length=mean_length(res), kl=kl_drift(model, tok, probe_texts, ref=ref))
+    w = wins(prompts, res, sft_responses, judge)
+    return dict(win_rate=float(np.mean(w)), judge=float(np.mean([judge(p, r) for p, r in zip(prompts, res)])),
+                length=mean_length(res), kl=kl_drift(model, tok, probe_texts, ref=ref), wins=w)
 
 def run_alignment(sft, # the SFT model (merged); it is copied, never changed
                   tok, data, # preference pairs, or KTO rows for 'kto'

@@ -9,10 +9,10 @@ __all__ = ['NUMBER_WORDS', 'DAYS', 'SEASONS', 'THING_COLOURS', 'ANIMAL_SOUNDS', 
            'CLASS_LABELS', 'INSTRUCTION_TEMPLATES', 'INSTRUCTION_KINDS', 'ABILITY_KINDS', 'ABILITY_RULES',
            'ABILITY_PROBES', 'general_corpus', 'domain_facts', 'invented_terms', 'domain_corpus', 'kelo_lexicon',
            'lowres_parallel', 'lowres_language', 'classification_task', 'pair_task', 'parse_prompt', 'reference_answer',
-           'check_answer', 'instruction_set', 'domain_qa', 'preference_pairs', 'judge', 'to_kto', 'general_probes',
-           'ability_probes', 'match_answer', 'score_probes', 'MissingColumnError', 'require_columns', 'load_data',
-           'kshot', 'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion', 'to_messages',
-           'to_preference', 'mix', 'write_embedded_data']
+           'check_answer', 'instruction_set', 'preference_pairs', 'judge', 'to_kto', 'general_probes', 'ability_probes',
+           'match_answer', 'score_probes', 'MissingColumnError', 'require_columns', 'domain_qa', 'load_data', 'kshot',
+           'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion', 'to_messages', 'to_preference',
+           'mix', 'write_embedded_data']
 
 # %% ../nbs/01_data.ipynb #22444808
 import hashlib, json, os, random, re, string
@@ -808,26 +808,6 @@ def instruction_set(n:int=500, # number of instructions
                         messages=[{'role': 'user', 'content': p}, {'role': 'assistant', 'content': c}]))
     return Dataset.from_list(rec).select_columns(['prompt', 'completion', 'messages', 'kind'])
 
-# %% ../nbs/01_data.ipynb #35ba7e1d
-def domain_qa(kinds=('domain_treats',), # which facts to ask about (kinds of `data.INSTRUCTION_TEMPLATES`)
-              seed:int=0, # seeds the domain's fact table
-             ) -> tuple:
-    """Questions about every fact of the invented domain, split by **phrasing**: `(train, test)`, where train asks each
-    fact in all but the last phrasing of its kind and test asks it in the last one. A model that answers the test
-    questions has learned the facts, not the sentences (the domain is invented, so no pretrained model knows it)."""
-    facts = domain_facts(seed); train, test = [], []
-    for kind in kinds:
-        ts = INSTRUCTION_TEMPLATES[kind]
-        if len(ts) < 2: raise ValueError(f"{kind!r} has one phrasing; it cannot be split into train and test phrasings.")
-        for row in facts.itertuples():
-            for i, t in enumerate(ts):
-                q = t.format(compound=_cap(row.compound), condition=row.condition)
-                a = reference_answer(q, kind, facts)
-                (test if i == len(ts) - 1 else train).append(dict(prompt=q, completion=a, kind=kind,
-                                                                messages=[{'role': 'user', 'content': q}, {'role': 'assistant', 'content': a}]))
-    return Dataset.from_list(train), Dataset.from_list(test)
-
-
 # %% ../nbs/01_data.ipynb #398607cb
 _PADDING = ["Sure! The answer is {ans}. I hope this helps, and let me know if you have any other questions.",
             "Great question! Let me think about it step by step. After careful thought, the answer is {ans}.",
@@ -1221,6 +1201,26 @@ def require_columns(ds, # a Dataset or DataFrame
                                  f"(ds.rename_column('old', 'new')) or pass the right column name. {fix}".strip())
     return ds
 
+# %% ../nbs/01_data.ipynb #35ba7e1d
+def domain_qa(kinds=('domain_treats',), # which facts to ask about (kinds of `data.INSTRUCTION_TEMPLATES`)
+              seed:int=0, # seeds the domain's fact table
+             ) -> tuple:
+    """Questions about every fact of the invented domain, split by **phrasing**: `(train, test)`, where train asks each
+    fact in all but the last phrasing of its kind and test asks it in the last one. A model that answers the test
+    questions has learned the facts, not the sentences (the domain is invented, so no pretrained model knows it)."""
+    facts = domain_facts(seed); train, test = [], []
+    for kind in kinds:
+        ts = INSTRUCTION_TEMPLATES[kind]
+        if len(ts) < 2: raise ValueError(f"{kind!r} has one phrasing; it cannot be split into train and test phrasings.")
+        for row in facts.itertuples():
+            for i, t in enumerate(ts):
+                q = t.format(compound=_cap(row.compound), condition=row.condition)
+                a = reference_answer(q, kind, facts)
+                (test if i == len(ts) - 1 else train).append(dict(prompt=q, completion=a, kind=kind,
+                                                                messages=[{'role': 'user', 'content': q}, {'role': 'assistant', 'content': a}]))
+    return Dataset.from_list(train), Dataset.from_list(test)
+
+
 # %% ../nbs/01_data.ipynb #ff210de4
 _DATA_EXTS = ('.jsonl', '.json', '.csv', '.txt', '.parquet')
 
@@ -1235,12 +1235,67 @@ def _hub_reachable() -> bool:
     try: return bool(hub_reachable())
     except Exception: return False
 
-def _rows_to_dataset(rows:list, where:str) -> Dataset:
+def _kind(v) -> str|None:
+    "The kind of a JSON-like value, as a user would name it (None for null)."
+    if v is None: return None
+    if isinstance(v, bool): return 'a boolean'
+    if isinstance(v, (int, float)): return 'a number'
+    return {str: 'text', list: 'a list', tuple: 'a list', dict: 'an object'}.get(type(v), f'a {type(v).__name__}')
+
+def _rows_problem(rows:list, where:str, lines:list|None=None) -> str|None:
+    "The first row whose keys, or a value's kind, differ from the rows before it, as a message with the fix; else None."
+    at = (lambda i: f'line {lines[i]}') if lines else (lambda i: f'row {i}')
+    keys = set(rows[0])
+    for i, r in enumerate(rows):
+        if set(r) != keys:
+            miss, extra = sorted(keys - set(r)), sorted(set(r) - keys)
+            what = '; '.join(s for s in (f'missing {miss}' if miss else '', f'extra {extra}' if extra else '') if s)
+            return (f"{where}: {at(i)} has keys {sorted(r)}, but {at(0)} has {sorted(keys)} ({what}); every row needs the "
+                    f"same keys. Add the missing ones (null is fine) or drop the extra ones.")
+    first = {}
+    for i, r in enumerate(rows):
+        for k, v in r.items():
+            if (t := _kind(v)) is None: continue
+            j, t0, v0 = first.setdefault(k, (i, t, v))
+            if t != t0:
+                return (f"{where}: column {k!r} mixes kinds of value: {at(j)} has {t0} ({v0!r:.40}), {at(i)} has {t} "
+                        f"({v!r:.40}); give every row the same kind (e.g. quote a number meant as text: \"3\").")
+    return None
+
+def _arrow_errors() -> tuple:
+    import pyarrow as pa
+    return (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+
+def _rows_to_dataset(rows:list, where:str, lines:list|None=None) -> Dataset:
     if not rows: raise ValueError(f"{where} holds no examples; add rows or point load_data at another file.")
     if all(isinstance(r, str) for r in rows): return Dataset.from_dict({'text': rows})
     if not all(isinstance(r, dict) for r in rows):
-        raise ValueError(f"{where}: every record must be an object (a row) or a string (a text); fix the file.")
-    return Dataset.from_list(rows)
+        i = next(i for i, r in enumerate(rows) if not isinstance(r, dict))
+        raise ValueError(f"{where}: every record must be an object (a row) or a string (a text), but "
+                         f"{f'line {lines[i]}' if lines else f'row {i}'} is {_kind(rows[i]) or 'null'}; fix the file.")
+    if why := _rows_problem(rows, where, lines): raise ValueError(why)
+    try: return Dataset.from_list(rows)
+    except _arrow_errors() as e:   # nested values of different shapes
+        raise ValueError(f"{where}: the rows do not share one structure ({e}); give every row's nested values (lists, "
+                         f"objects) the same shape.") from None
+
+def _df_to_dataset(df:pd.DataFrame, where:str) -> Dataset:
+    "A Dataset from `df`; a column mixing kinds of value is named with its rows."
+    try: return Dataset.from_pandas(df, preserve_index=False)
+    except _arrow_errors() as e:
+        why = _rows_problem(df.to_dict('records'), where) if len(df) else None
+        raise ValueError(why or f"{where} cannot be converted ({e}); give each column one kind of value.") from None
+
+def _read_text(p:Path) -> str:
+    "The text of UTF-8 file `p` (a byte-order mark dropped), or a `ValueError` naming the file, the place and the fix."
+    b = p.read_bytes()
+    try: return b.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = b[:e.start].count(b'\n') + 1
+        raise ValueError(f"{p} is not UTF-8 text: byte {b[e.start:e.start+1]!r} at line {line} "
+                         f"(offset {e.start}) is not valid UTF-8, so the file is in another encoding (Latin-1 or "
+                         f"Windows-1252?). Save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 {p.name} > {p.stem}.utf8{p.suffix}`, "
+                         f"or in Python: path.write_text(path.read_text(encoding='latin-1'), encoding='utf-8').") from None
 
 def _load_file(p:Path) -> Dataset:
     "One local data file as a Dataset."
@@ -1248,17 +1303,17 @@ def _load_file(p:Path) -> Dataset:
         raise ValueError(f"{p} is empty (0 bytes); write at least one example into it, or pass another file.")
     ext = p.suffix.lower()
     if ext == '.txt':
-        return _rows_to_dataset([l.rstrip('\r\n') for l in p.read_text(encoding='utf-8').splitlines() if l.strip()], str(p))
+        return _rows_to_dataset([l.rstrip('\r\n') for l in _read_text(p).splitlines() if l.strip()], str(p))
     if ext == '.jsonl':
-        rows = []
-        for i, line in enumerate(p.read_text(encoding='utf-8').splitlines(), 1):
+        rows, lines = [], []
+        for i, line in enumerate(_read_text(p).splitlines(), 1):
             if not line.strip(): continue
-            try: rows.append(json.loads(line))
+            try: rows.append(json.loads(line)); lines.append(i)
             except json.JSONDecodeError as e:
                 raise ValueError(f"{p} line {i} is not valid JSON ({e.msg}); a .jsonl file needs one JSON object per line.") from None
-        return _rows_to_dataset(rows, str(p))
+        return _rows_to_dataset(rows, str(p), lines)
     if ext == '.json':
-        try: obj = json.loads(p.read_text(encoding='utf-8'))
+        try: obj = json.loads(_read_text(p))
         except json.JSONDecodeError as e:
             raise ValueError(f"{p} is not valid JSON ({e.msg}); if it holds one object per line, name it .jsonl.") from None
         if isinstance(obj, dict):
@@ -1270,11 +1325,12 @@ def _load_file(p:Path) -> Dataset:
                                    f"or {{'data': [records]}}; got keys {list(obj)[:5]}.")
         return _rows_to_dataset(obj if isinstance(obj, list) else [obj], str(p))
     if ext == '.csv':
-        try: df = pd.read_csv(p, keep_default_na=False)
+        try: df = pd.read_csv(p, keep_default_na=False, encoding='utf-8-sig')
         except pd.errors.EmptyDataError: raise ValueError(f"{p} has no data; add a header row and examples.") from None
+        except UnicodeDecodeError: _read_text(p); raise   # names the file, the line and the fix
         if df.empty: raise ValueError(f"{p} has a header but no rows; add examples.")
-        return Dataset.from_pandas(df, preserve_index=False)
-    if ext == '.parquet': return Dataset.from_pandas(pd.read_parquet(p), preserve_index=False)
+        return _df_to_dataset(df, str(p))
+    if ext == '.parquet': return _df_to_dataset(pd.read_parquet(p), str(p))
     raise ValueError(f"Cannot read {p}: use one of {', '.join(_DATA_EXTS)} (or a folder of them, or a save_to_disk folder).")
 
 def _pick_split(dd:DatasetDict, split, where:str) -> Dataset:
@@ -1314,7 +1370,7 @@ def load_data(source, # a file (.jsonl/.json/.csv/.txt/.parquet), a folder, a Da
     "One `datasets.Dataset` from a local path, an in-memory object, or (only when reachable) a Hub dataset."
     if isinstance(source, DatasetDict): ds = _pick_split(source, split, 'The DatasetDict')
     elif isinstance(source, Dataset): ds = source
-    elif isinstance(source, pd.DataFrame): ds = Dataset.from_pandas(source, preserve_index=False)
+    elif isinstance(source, pd.DataFrame): ds = _df_to_dataset(source, 'The DataFrame')
     elif isinstance(source, (list, tuple)): ds = _rows_to_dataset(list(source), 'The list')
     elif isinstance(source, (str, os.PathLike)):
         s = os.fspath(source); p = Path(s).expanduser()
@@ -1354,8 +1410,14 @@ def kshot(ds, # a Dataset with a label column
     "A stratified sample of `k` examples per class (shuffled), seeded and nested in `k`."
     ds = _as_ds(ds); require_columns(ds, [label_col])
     if isinstance(k, bool) or not isinstance(k, int) or k < 1: raise ValueError(f"k must be a positive int (examples per class), got {k!r}.")
+    if len(ds) == 0: raise ValueError(f"kshot: the data is empty (0 rows), so there is no class to sample from; pass a Dataset "
+                                      f"with examples of every class, e.g. classification_task()['train'].")
+    labels = list(ds[label_col])
+    if none := [i for i, lab in enumerate(labels) if lab is None]:
+        raise ValueError(f"kshot: {len(none)} row(s) have no {label_col!r} (row {', row '.join(map(str, none[:5]))}); label "
+                         f"them, or drop them first: ds.filter(lambda r: r[{label_col!r}] is not None).")
     by = defaultdict(list)
-    for i, lab in enumerate(list(ds[label_col])): by[lab].append(i)
+    for i, lab in enumerate(labels): by[lab].append(i)
     names = _label_names(ds, label_col); name = lambda l: names[l] if names and isinstance(l, int) else l
     kmax = min(len(v) for v in by.values())
     for lab in sorted(by, key=str):
@@ -1388,10 +1450,18 @@ def check_labels(ds, # a Dataset (or DataFrame)
     return ds
 
 # %% ../nbs/01_data.ipynb #a289013f
-def _texts_of(x, col:str) -> list:
-    if isinstance(x, Dataset): require_columns(x, [col]); return list(x[col])
-    if isinstance(x, (list, tuple)) and all(isinstance(t, str) for t in x): return list(x)
-    raise TypeError(f"Expected a list of strings or a Dataset with a {col!r} column, got {type(x).__name__}.")
+def _texts_of(x, col:str, fn:str='this function', none_ok:bool=False) -> list:
+    "The texts of `x` (a list of strings or a Dataset's `col`), or a `TypeError` naming what is wrong, where, and the fix."
+    if isinstance(x, str): raise TypeError(f"{fn} takes a list of texts (or a Dataset), not one string; wrap it: {fn}([text]).")
+    if isinstance(x, pd.DataFrame):
+        raise TypeError(f"{fn} takes a list of texts or a Dataset, not a DataFrame; pass df[{col!r}].tolist() or Dataset.from_pandas(df).")
+    if isinstance(x, Dataset): require_columns(x, [col]); vals, what = list(x[col]), f"column {col!r}"
+    elif isinstance(x, (list, tuple)): vals, what = list(x), 'the list'
+    else: raise TypeError(f"{fn} takes a list of strings or a Dataset with a {col!r} column, got {type(x).__name__}.")
+    if bad := [(i, v) for i, v in enumerate(vals) if not isinstance(v, str) and not (none_ok and v is None)]:
+        show = ', '.join(f"row {i}: {v!r:.30} ({type(v).__name__})" for i, v in bad[:3]) + (', ...' if len(bad) > 3 else '')
+        raise TypeError(f"{fn}: {len(bad)} item(s) of {what} are not text ({show}); convert them (str(x)) or drop them first.")
+    return vals
 
 def _keep(x, idx:list):
     return x.select(idx) if isinstance(x, Dataset) else [x[i] for i in idx]
@@ -1401,7 +1471,7 @@ def dedup(texts_or_ds, # a list of texts, or a Dataset
           verbose:bool=True, # print a one-line summary
          ):
     "Drop exact and normalised (case, whitespace, punctuation) duplicates, keeping first occurrences."
-    texts = _texts_of(texts_or_ds, col)
+    texts = _texts_of(texts_or_ds, col, 'dedup')
     exact, norm, idx, n_exact, n_norm = set(), set(), [], 0, 0
     for i, t in enumerate(texts):
         key = _norm_text(t)
@@ -1422,7 +1492,7 @@ def quality_filter(texts, # a list of texts, or a Dataset
     if isinstance(min_words, bool) or not isinstance(min_words, int) or min_words < 0:
         raise ValueError(f"min_words must be an int >= 0, got {min_words!r}.")
     if not 0 < max_word_repeat <= 1: raise ValueError(f"max_word_repeat is a share of words in (0, 1], got {max_word_repeat!r}; e.g. 0.5.")
-    ts = _texts_of(texts, col); idx, short, rep = [], 0, 0
+    ts = _texts_of(texts, col, 'quality_filter', none_ok=True); idx, short, rep = [], 0, 0   # a missing text is too short
     for i, t in enumerate(ts):
         ws = re.findall(r"\w+", (t or '').lower())
         if len(ws) < max(min_words, 1): short += 1

@@ -476,12 +476,13 @@ def best_of(df:pd.DataFrame, metric:str='correct', by:str='method', higher_is_be
 
 VERDICTS = ('agrees', 'disagrees', "can't tell")
 
-def verdict(expected:str, # the claim's direction: 'greater' (method > baseline), 'less', or 'none' (no meaningful difference)
+def verdict(expected:str, # 'greater' (method > baseline), 'less', 'none' (no difference that matters), 'not_less' (matches or beats)
             min_effect:float, # the smallest difference that matters (same units as the effect), decided before the run
             effect:float, ci_lo:float, ci_hi:float, # the measured paired effect and its interval
             zero_variance:bool=False) -> tuple[str, str]:
     "`('agrees' | 'disagrees' | \"can't tell\", reason)` for a claim, from the measured interval alone."
-    if expected not in ('greater', 'less', 'none'): raise ValueError(f"expected must be 'greater', 'less' or 'none', not {expected!r}")
+    if expected not in ('greater', 'less', 'none', 'not_less'):
+        raise ValueError(f"expected must be 'greater', 'less', 'none' or 'not_less', not {expected!r}")
     if not min_effect >= 0: raise ValueError(f"min_effect must be >= 0 (the smallest difference that matters), got {min_effect}")
     if any(map(math.isnan, (effect, ci_lo, ci_hi))): return "can't tell", "no interval (one seed and one item?)"
     if zero_variance and ci_lo == ci_hi:
@@ -491,6 +492,10 @@ def verdict(expected:str, # the claim's direction: 'greater' (method > baseline)
         if -min_effect <= ci_lo and ci_hi <= min_effect: return 'agrees', f"the interval {iv} lies within ±{min_effect:g}"
         if ci_lo > min_effect or ci_hi < -min_effect: return 'disagrees', f"the interval {iv} lies outside ±{min_effect:g}"
         return "can't tell", f"the interval {iv} is wider than ±{min_effect:g} allows to decide"
+    if expected == 'not_less':   # non-inferiority: no worse than the baseline by more than min_effect
+        if ci_lo > -min_effect: return 'agrees', f"the interval {iv} excludes a deficit of {min_effect:g} or more"
+        if ci_hi < -min_effect: return 'disagrees', f"the interval {iv} lies below −{min_effect:g}: worse by more than the margin"
+        return "can't tell", f"the interval {iv} includes deficits beyond −{min_effect:g}"
     s = 1 if expected == 'greater' else -1
     lo, hi = sorted((s * ci_lo, s * ci_hi))   # in the claim's direction
     if lo > 0: return 'agrees', f"the interval {iv} excludes zero in the claimed direction"
@@ -506,7 +511,7 @@ class Claim:
     id:str            # short and stable, e.g. 'peft.rank_barely_matters'
     text:str          # the claim, as the survey makes it
     section:str       # where in the survey, e.g. '§3.6'
-    expected:str      # 'greater' (method above baseline), 'less', or 'none' (no difference that matters)
+    expected:str      # 'greater' (method above baseline), 'less', 'none' (no difference that matters), 'not_less'
     min_effect:float  # the smallest difference that matters, in the metric's units, decided before the run
     metric:str        # what is measured, in words (e.g. 'exact-match accuracy on 40 held-out questions')
     cannot_show:str='' # what this scale and budget cannot show about the claim
@@ -553,14 +558,19 @@ class ClaimsRecord:
         for i, c in self.claims.items():
             r = self.results.get(i)
             if r is None: out.append(f"- {c.text} ({c.section}): declared, not measured in this run."); continue
-            mde = f"; smallest effect this design resolves ≈ {r['mde']:.3g}" if r.get('mde') == r.get('mde') and r.get('mde') is not None else ''
+            m = r.get('mde')
+            mde = '' if m is None or m != m else (f"; smallest effect this design resolves ≈ {m:.3g}" +
+                                                  (f", above the declared minimum of {c.min_effect:g}" if m > c.min_effect else ''))
             out.append(f"- {c.text} ({c.section}) — {r['method']} vs {r['baseline']}, {c.metric}: {r['effect']:+.3g} "
                        f"[{r['ci_lo']:+.3g}, {r['ci_hi']:+.3g}] over {r.get('n_seeds', '?')} seed(s) × {r.get('n_items', '?')} item(s){mde}. "
                        f"**{r['verdict']}**: {r['reason']}." + (f" This scale cannot show: {c.cannot_show}" if c.cannot_show else ''))
         return '\n'.join(out)
 
-    def save(self, root=None) -> Path:
-        "Write `<root>/<chapter>.json` with the claims, their measurements, and the preset, device, date and versions."
+    def save(self, root=None) -> Path|None:
+        """Write `<root>/<chapter>.json` with the claims, their measurements, and the preset, device, date and versions.
+        Under `nbdev-test` (which runs every page at `tiny`) the default location is left alone and None is returned, so a
+        test run never overwrites the records of the executed pages."""
+        if root is None and os.environ.get('IN_TEST'): return None
         import transformers, datetime, platform
         from lowres_ft.core import describe_run, get_preset
         d = claims_dir(root); d.mkdir(parents=True, exist_ok=True)

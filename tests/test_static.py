@@ -85,3 +85,25 @@ def test_nbdev_docs_config_in_course_order():
     for s in side: assert (NBS/s).exists(), f'sidebar.yml lists {s}, which is not in nbs/'
     nb_files = sorted(p.name for p in NBS.glob('*.ipynb'))
     assert sorted(side) == nb_files, 'sidebar.yml must list every notebook (nbdev-docs regenerates it from nbs/)'
+
+FINDINGS = [c for c in CHAPTERS if c.stem != '60_guide']   # the guide recommends; the chapters measure
+
+@pytest.mark.parametrize('nb', FINDINGS, ids=ids)
+def test_findings_are_computed_from_a_claims_record(nb):
+    """A chapter's findings are printed by code from its claims record (declared before any training, measured,
+    saved), never written by hand: its "What we found" section holds no hand-written numbers."""
+    cs = cells(nb)
+    heads = [i for i, c in enumerate(cs) if c['cell_type'] == 'markdown' and re.search(r'^##\s+What we found', src(c), re.M)]
+    assert heads, f'{nb.name}: needs a "## What we found" section'
+    section = cs[heads[0]:]
+    summary = [c for c in section if c['cell_type'] == 'code' and '.summary()' in src(c) and '.save(' in src(c)]
+    assert summary, f'{nb.name}: the findings must be printed by the claims record (rec.summary()) and saved (rec.save())'
+    text = ''.join(o.get('text', '') if isinstance(o.get('text', ''), str) else ''.join(o['text']) for o in summary[0].get('outputs', []))
+    assert '**' in text and any(v in text for v in ('agrees', 'disagrees', "can't tell")), f'{nb.name}: execute the page; its findings are its output'
+    for c in section:
+        if c['cell_type'] == 'markdown':
+            assert not re.search(r'\d[.,]\d|\d\s*%', src(c)), f'{nb.name}: hand-written numbers in "What we found": print them from the record'
+    declared = [i for i, c in enumerate(cs) if c['cell_type'] == 'code' and '.declare(' in src(c)]
+    trains = [i for i, c in enumerate(cs) if c['cell_type'] == 'code' and not src(c).startswith('#| export')
+              and re.search(r'\b(fit|multi_seed|continued_pretraining|cost_table|setfit_fit)\(', src(c))]
+    assert declared and trains and declared[0] < trains[0], f'{nb.name}: declare the claims (rec.declare) before the first experiment runs'
