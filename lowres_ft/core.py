@@ -107,9 +107,10 @@ def cpu_bf16() -> bool:
 def get_precision(preset:Preset|str|None=None, # a preset whose `precision` may force one
                   device:torch.device|None=None, # default: `get_device()`
                  ) -> str:
-    """The precision training computes in: 'bf16' where the GPU supports it, 'fp16' on older GPUs (T4); on CPU 'bf16'
-    autocast where the CPU has bf16 instructions (`cpu_bf16`), else 'fp32'. A preset may force one. Weights and optimizer
-    state stay fp32 on CPU either way (autocast computes in bf16; updates are exact)."""
+    """The precision training computes in (autocast; weights and optimizer state stay fp32): 'bf16' on GPUs with bf16
+    units (compute capability >= 8.0), 'fp16' on older ones such as the T4 (`torch.cuda.is_bf16_supported()` says True
+    there, but Turing only emulates bf16, about 8x slower); on CPU 'bf16' where the CPU has bf16 instructions
+    (`cpu_bf16`), else 'fp32'. A preset may force one."""
     forced = get_preset(preset).precision if preset is not None else 'auto'
     device = device or get_device()
     if forced != 'auto':
@@ -118,7 +119,8 @@ def get_precision(preset:Preset|str|None=None, # a preset whose `precision` may 
         if forced == 'bf16' and device.type == 'cpu' and not cpu_bf16():
             raise ValueError("This CPU has no bf16 instructions (AVX512-BF16/AMX), so bf16 needs a GPU here; use precision='fp32'.")
         return forced
-    if device.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if device.type == 'cuda':   # bf16 units from Ampere (compute capability 8.0) on; a T4 (7.5) only emulates bf16, slowly
+        return 'bf16' if torch.cuda.get_device_capability(device)[0] >= 8 else 'fp16'
     if device.type == 'cpu' and cpu_bf16(): return 'bf16'
     return 'fp32'
 
@@ -251,7 +253,7 @@ def load_model(name:str|Path='embedded:tiny', # model name or folder (see `resol
                task:str='causal_lm', # one of `TASKS`
                num_labels:int|None=None, # classes, for task='classification'
                quantize:str|None=None, # None | '4bit' | '8bit' (bitsandbytes)
-               precision:str|None=None, # weights: 'fp32' | 'fp16' | 'bf16'; default fp32 on CPU (autocast computes in bf16), else from the GPU
+               precision:str|None=None, # weights: 'fp32' (default: master weights; training autocasts) | 'fp16' | 'bf16'
                device:str|torch.device|None=None, # default: `get_device()`
                **kwargs, # passed to `from_pretrained`
               ):
@@ -263,9 +265,10 @@ def load_model(name:str|Path='embedded:tiny', # model name or folder (see `resol
         kwargs['num_labels'] = num_labels
     path = resolve_model(name)
     device = torch.device(device) if device is not None else get_device()
-    precision = precision or ('fp32' if device.type == 'cpu' else get_precision(None, device))   # CPU: fp32 master weights
+    precision = precision or 'fp32'   # fp32 master weights everywhere: training autocasts (bf16 weights round small updates away,
+                                      # and fp16 weights make the gradient scaler refuse to unscale)
     dtype = torch_dtype(precision)
-    qc = quantization_config(quantize, compute_dtype=dtype)
+    qc = quantization_config(quantize, compute_dtype=torch_dtype(get_precision(None, device)) if device.type == 'cuda' else dtype)
     cls = getattr(transformers, TASKS[task])
     try:
         with quiet_transformers(): model = cls.from_pretrained(path, dtype=dtype, quantization_config=qc, trust_remote_code=False,

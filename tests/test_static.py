@@ -107,3 +107,18 @@ def test_findings_are_computed_from_a_claims_record(nb):
     trains = [i for i, c in enumerate(cs) if c['cell_type'] == 'code' and not src(c).startswith('#| export')
               and re.search(r'\b(fit|multi_seed|continued_pretraining|cost_table|setfit_fit)\(', src(c))]
     assert declared and trains and declared[0] < trains[0], f'{nb.name}: declare the claims (rec.declare) before the first experiment runs'
+
+def test_one_repository_url_everywhere():
+    "The install cell, the Colab badges and the docs configs all name the repository pyproject.toml declares."
+    import tomllib
+    yaml = pytest.importorskip('yaml')
+    repo = tomllib.loads((ROOT/'pyproject.toml').read_text())['project']['urls']['Repository']
+    owner_name = repo.removeprefix('https://github.com/')
+    assert yaml.safe_load((NBS/'nbdev.yml').read_text())['website']['repo-url'] == repo
+    assert yaml.safe_load((ROOT/'mkdocs.yml').read_text().split('hooks:')[0])['repo_url'] == repo
+    for nb in CHAPTERS:
+        body = next(src(c) for c in cells(nb) if c['cell_type'] == 'code' and "'google.colab' in sys.modules" in src(c))
+        assert f"'lowres_ft @ git+{repo}'" in body, f'{nb.name}: the Colab cell must install from {repo} (lowres_ft is not on PyPI)'
+        assert "version('lowres_ft')" in body, f'{nb.name}: the Colab cell prints the installed version'
+        md = ''.join(src(c) for c in cells(nb) if c['cell_type'] == 'markdown')
+        assert f'colab.research.google.com/github/{owner_name}/blob/main/nbs/{nb.name}' in md, f'{nb.name}: badge must point at {owner_name}'
