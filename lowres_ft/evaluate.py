@@ -239,13 +239,47 @@ def generation_probe(model, tokenizer, prompts:list[str],
     return df
 
 # %% ../nbs/04_evaluate.ipynb #1159dc47
+def _shared_prefix_ok(model) -> bool:
+    "A decoder whose forward takes a KV cache as-is (not encoder-decoder; no soft prompt that rewrites the inputs)."
+    cfg = getattr(model, 'peft_config', {}).get('default') if hasattr(model, 'peft_config') else None
+    return not getattr(model.config, 'is_encoder_decoder', False) and not getattr(cfg, 'is_prompt_learning', False)
+
+def _cache_kw(model) -> str:
+    "The name the model's forward takes a KV cache by: `cache` since transformers 5.24, `past_key_values` before."
+    import inspect
+    base = model.get_base_model() if hasattr(model, 'get_base_model') else model
+    return 'cache' if 'cache' in inspect.signature(base.forward).parameters else 'past_key_values'
+
+def _prefix_scores(model, tokenizer, prompt:str, options:list[str]) -> list[float]:
+    "Scores of one prompt's options with the prompt run **once**: its KV cache is shared by all options."
+    dev, ctx = model_device(model), encode_texts(tokenizer, [prompt])[0]
+    fulls = encode_texts(tokenizer, [f"{prompt} {o}" for o in options])
+    starts = [max(next((i for i, (a, b) in enumerate(zip(ctx, f)) if a != b), min(len(ctx), len(f))), 1) for f in fulls]
+    c = min(starts)                                   # every option's tokens agree with the prompt's up to here
+    out = model(input_ids=torch.tensor([fulls[0][:c]], device=dev), use_cache=True)
+    first = out.logits[0, -1].float().log_softmax(-1)  # predicts each option's token c
+    conts = [f[c:] for f in fulls]
+    cache = getattr(out, 'cache', None) or out.past_key_values; cache.batch_repeat_interleave(len(conts))
+    ids, mask = _pad(conts, _pad_id(tokenizer), 'right')
+    mask = torch.cat([torch.ones(len(conts), c, dtype=mask.dtype), mask], 1)
+    lp = model(input_ids=ids.to(dev), attention_mask=mask.to(dev), use_cache=True, **{_cache_kw(model): cache}).logits.float().log_softmax(-1)
+    return [float(sum((first[t] if i == 0 else lp[k, i - 1, t]) for i, t in enumerate(cont) if c + i >= starts[k]))
+            for k, cont in enumerate(conts)]
+
 def choice_scores(model, tokenizer, prompts:list[str],
                   options:list, # one list of options per prompt, or one list shared by all prompts
-                  batch_size:int=8) -> list[list[float]]:
-    "Summed log-likelihood (nats) of each option continuation `' ' + option` given its prompt."
+                  batch_size:int=8,
+                  share_prefix:bool|None=None, # run each prompt once and share its KV cache across the options;
+                                              # None: for models of >= 10M parameters, where the prompt's compute dominates
+                 ) -> list[list[float]]:
+    """Summed log-likelihood (nats) of each option continuation `' ' + option` given its prompt. With `share_prefix`
+    (decoders), the prompt is run once and its KV cache extended by each option, instead of once per option."""
     prompts = _check_texts(prompts, 'prompts')
     opts = [list(options)] * len(prompts) if all(isinstance(o, str) for o in options) else [list(o) for o in options]
     if len(opts) != len(prompts): raise ValueError(f"got {len(prompts)} prompts but {len(opts)} option lists")
+    if share_prefix is None: share_prefix = sum(q.numel() for q in model.parameters()) >= 10_000_000
+    if share_prefix and _shared_prefix_ok(model):
+        with eval_mode(model): return [_prefix_scores(model, tokenizer, p, os_) for p, os_ in zip(prompts, opts)]
     seqs, starts = [], []
     for p, os_ in zip(prompts, opts):
         ctx = encode_texts(tokenizer, [p])[0]
