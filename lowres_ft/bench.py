@@ -125,6 +125,7 @@ def bench_run(arch:str='tiny', method:str='lora', variant:str='lowres', seq_len:
     if arch not in ARCHS and arch not in REAL_ARCHS: raise ValueError(f"Unknown architecture {arch!r}; use one of {list(ARCHS) + list(REAL_ARCHS)}.")
     if variant not in VARIANTS: raise ValueError(f"Unknown variant {variant!r}; use one of {list(VARIANTS)}.")
     if method not in ('full','lora','qlora'): raise ValueError(f"method must be 'full', 'lora' or 'qlora', not {method!r}.")
+    batch_size = _bench_sizes(seq_len, batch_size, n_examples)
     from lowres_ft.core import get_preset, load_tokenizer, resolve_model
     dev = get_device(); kw = dict(VARIANTS[variant]); want = kw.pop('precision', None) or precision
     if want == 'bf16' and dev.type == 'cpu' and not _cpu_bf16(): want = 'fp32'   # TRL's bf16 default cannot apply here
@@ -161,6 +162,17 @@ def bench_run(arch:str='tiny', method:str='lora', variant:str='lowres', seq_len:
 
 REAL_ARCHS = {'smollm2': 'embedded:smollm2'}   # real weights (the embedded default), not a random init of the shape
 
+def _bench_sizes(seq_len, batch_size, n_examples) -> int:
+    "The batch size to use: sizes checked (ints >= 1), a batch larger than the examples clamped to them, with a message."
+    for k, v, lo in (('seq_len', seq_len, 8), ('batch_size', batch_size, 1), ('n_examples', n_examples, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{k} must be an int >= {lo}, got {v!r}.")
+    if batch_size > n_examples:
+        import sys
+        print(f"bench: a batch of {batch_size} is larger than the {n_examples} examples; using a batch of {n_examples} "
+              f"(one step per run). Pass --examples at least --batch to measure more steps.", file=sys.stderr)
+        batch_size = n_examples
+    return batch_size
+
 def _cpu_bf16() -> bool:
     from lowres_ft.core import cpu_bf16
     return cpu_bf16()
@@ -176,6 +188,7 @@ def bench(archs=('tiny',), methods=('full','lora'), variants=('trl','lowres'), s
     "Run every arch × method × variant in this process; a table with ratios against the `trl` variant."
     from tqdm.auto import tqdm
     rows = []
+    batch_size = _bench_sizes(seq_len, batch_size, n_examples)   # before anything allocates: a batch of 100000 is not built
     grid = [(a, m, v) for a in archs for m in methods for v in variants]
     if warmup: bench_run(archs[0], methods[0], variants[0], seq_len, batch_size, n_examples=min(n_examples, batch_size))   # kernels, allocator
     for a, m, v in tqdm(grid, desc='bench'):

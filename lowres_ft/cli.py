@@ -108,17 +108,24 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument('--size', default='smollm2', help='smollm2 (the real embedded model, default) or tiny (the toy base)')
     b.add_argument('--force', action='store_true', help='rebuild even if a complete build is cached')
     t = sub.add_parser('train', help='one fit() run on a data file, saving the result',
-                       description='Train a model with lowres_ft.train.fit on a jsonl/csv/txt file (or embedded data) and save it.')
+                       description='Train a model with lowres_ft.train.fit on a jsonl/csv/txt file (or embedded data) and save it.',
+                       epilog='OUT is the run\'s folder. A new run needs it missing or empty; the same command again resumes an '
+                              'unfinished run, or does nothing once it finished; another configuration (data, model, method, '
+                              '--steps, --lr, --seed...) is refused unless --overwrite, which replaces only the run\'s own files '
+                              '(checkpoints, final/, run_config.json). Stop a run with Ctrl-C (under torchrun: signal torchrun '
+                              'itself); the same command resumes it.')
     t.add_argument('--data', required=True, help="a .jsonl/.csv/.txt file or folder, or embedded:<name> "
                    "(general, domain, instructions, classification)")
     t.add_argument('--model', default=None, help="model folder, Hub name or embedded:tiny (default: the preset's)")
     t.add_argument('--objective', default='sft', help='causal_lm, masked_lm, classification, sft, dpo, orpo, simpo, kto')
     t.add_argument('--method', default='lora', help='full, lora, ... (see the PEFT chapter)')
     t.add_argument('--preset', default='tiny', help='preset for defaults (default: tiny)')
-    t.add_argument('--steps', type=int, default=None, help='max training steps')
-    t.add_argument('--lr', type=float, default=None, help='learning rate')
+    t.add_argument('--steps', type=int, default=None, help="training steps, >= 1 (default: the preset's)")
+    t.add_argument('--lr', type=float, default=None, help="learning rate, > 0 (default: the preset's for the method)")
     t.add_argument('--seed', type=int, default=0)
-    t.add_argument('--out', required=True, help='output folder (checkpoints; the final model in OUT/final)')
+    t.add_argument('--out', required=True, help='the run\'s folder: run_config.json, checkpoints, the final model in OUT/final')
+    t.add_argument('--overwrite', action='store_true', help="replace the run in OUT (only its own files) when its configuration "
+                   "differs, or to train a finished run again")
     sub.add_parser('presets', help='list the presets', description='Print the presets and their settings.')
     be = sub.add_parser('bench', help='tokens/s, peak memory and MFU: lowres_ft settings vs plain TRL defaults',
                         description='Benchmark SFT on architectures built from published configs (random weights), '
@@ -137,10 +144,23 @@ _EMBEDDED_DATA = {'general': lambda: __import__('lowres_ft.data', fromlist=['x']
                   'instructions': lambda: __import__('lowres_ft.data', fromlist=['x']).instruction_set(500),
                   'classification': lambda: __import__('lowres_ft.data', fromlist=['x']).classification_task()['train']}
 
+def _check_train(a):
+    "Refuse `train` flags that cannot work before any data or model loads, naming the flag and the fix."
+    import math
+    from lowres_ft.train import check_output_dir
+    if not a.data.strip(): raise ValueError("--data is empty; pass a .jsonl/.csv/.txt file or folder, or embedded:<name>.")
+    if a.steps is not None and a.steps < 1:
+        raise ValueError(f"--steps {a.steps}: pass a number of training steps >= 1, or leave --steps out for the preset's default.")
+    if a.lr is not None and not (math.isfinite(a.lr) and a.lr > 0):
+        raise ValueError(f"--lr {a.lr}: pass a learning rate > 0 (e.g. 2e-4 for LoRA, 2e-5 for --method full), or leave "
+                         f"--lr out for the preset's.")
+    check_output_dir(a.out, '--out')
+
 def _train(a):
     from lowres_ft.core import get_preset
     from lowres_ft.train import fit
     from lowres_ft.data import load_data
+    _check_train(a)
     if a.data.startswith('embedded:'):
         key = a.data.split(':', 1)[1]
         if key not in _EMBEDDED_DATA: raise SystemExit(f"lowres-ft: unknown embedded data {key!r}; use one of {sorted(_EMBEDDED_DATA)}.")
@@ -149,8 +169,12 @@ def _train(a):
     p = get_preset(a.preset)
     model = a.model or (p.encoder if a.objective in ('classification','masked_lm') else p.decoder)
     kw = {k:v for k,v in dict(max_steps=a.steps, learning_rate=a.lr).items() if v is not None}
-    res = fit(model, data, objective=a.objective, method=a.method, preset=p, seed=a.seed, output_dir=a.out, **kw)
-    print(f"saved: {Path(a.out)/'final'}")
+    res = fit(model, data, objective=a.objective, method=a.method, preset=p, seed=a.seed, output_dir=a.out,
+              overwrite=getattr(a, 'overwrite', False), **kw)
+    if res.status == 'finished':
+        print(f"nothing to do: {a.out} holds this run, finished at step {res.trainer.state.global_step}; the model is in "
+              f"{Path(a.out)/'final'}. Train it again with --overwrite, or pass another --out.")
+    else: print(f"saved: {Path(a.out)/'final'}")
     return res
 
 def main(argv:list[str]|None=None) -> int:
@@ -178,6 +202,9 @@ def main(argv:list[str]|None=None) -> int:
             import pandas as pd, dataclasses
             from lowres_ft.core import PRESETS
             print(pd.DataFrame([dataclasses.asdict(p) for p in PRESETS.values()]).set_index('name').T.to_string())
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, TypeError, OSError, RuntimeError) as e:   # bad input, a diverged run, a folder or file problem
         print(f"lowres-ft {a.cmd}: error: {e}", file=sys.stderr); return 2
+    except KeyboardInterrupt:
+        print(f"lowres-ft {a.cmd}: interrupted" + ("; the last complete checkpoint is kept: run the same command again to "
+              "resume from it." if a.cmd == 'train' else '.'), file=sys.stderr); return 130
     return 0

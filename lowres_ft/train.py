@@ -6,7 +6,7 @@ Docs: https://lowres-ft.github.io/lowres_ft/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #fb7a9c33
 from __future__ import annotations
-import os, json, math, time, shutil, difflib, warnings, importlib, tempfile, dataclasses, functools
+import os, re, sys, json, math, time, shutil, signal, difflib, hashlib, zipfile, warnings, importlib, tempfile, threading, dataclasses, functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple, Any
@@ -15,9 +15,11 @@ import torch
 from .core import get_preset, use_preset, get_precision, get_device, seed_everything, load_model, load_tokenizer, count_parameters
 
 # %% auto #0
-__all__ = ['METHODS', 'PEFT_TASK', 'OBJECTIVES', 'default_args', 'as_dataset', 'Method', 'register_method', 'get_method',
-           'full_finetuning', 'lora', 'apply_method', 'Objective', 'register_objective', 'get_objective',
-           'check_columns', 'last_checkpoint', 'FitResult', 'history_frame', 'fit']
+__all__ = ['METHODS', 'PEFT_TASK', 'OBJECTIVES', 'MANIFEST', 'RUN_FILE', 'default_args', 'as_dataset', 'Method',
+           'register_method', 'get_method', 'full_finetuning', 'lora', 'apply_method', 'Objective',
+           'register_objective', 'get_objective', 'check_columns', 'checkpoint_problem', 'last_checkpoint',
+           'OutputDirError', 'check_output_dir', 'read_run', 'check_training_args', 'check_texts', 'check_class_labels',
+           'TrainingDiverged', 'NoUpdateError', 'FitResult', 'history_frame', 'fit']
 
 # %% ../nbs/03_train.ipynb #7de7e9f3
 def default_args(preset=None, # preset name or `Preset`
@@ -35,14 +37,15 @@ def default_args(preset=None, # preset name or `Preset`
 def as_dataset(data, name:str='data'):
     "A `datasets.Dataset` from a Dataset, list of dicts or DataFrame, refusing empty input."
     from datasets import Dataset, DatasetDict
+    from lowres_ft.data import _rows_to_dataset, _df_to_dataset   # rows of different keys or kinds: named, with the fix
     if isinstance(data, DatasetDict):
         if 'train' not in data: raise ValueError(f"{name} is a DatasetDict without a 'train' split; splits are {list(data)}.")
         data = data['train']
-    if isinstance(data, pd.DataFrame): data = Dataset.from_pandas(data, preserve_index=False)
+    if isinstance(data, pd.DataFrame): data = _df_to_dataset(data, name)
     elif isinstance(data, (list, tuple)):
         if data and isinstance(data[0], str): data = [{'text': t} for t in data]
         if data and not isinstance(data[0], dict): raise TypeError(f"{name}: a list must hold dicts (rows) or strings, not {type(data[0]).__name__}.")
-        data = Dataset.from_list(list(data))
+        data = _rows_to_dataset(list(data), name) if data else Dataset.from_list([])
     if not isinstance(data, Dataset): raise TypeError(f"{name} must be a datasets.Dataset, a list of dicts, or a DataFrame; got {type(data).__name__}.")
     if len(data) == 0: raise ValueError(f"{name} is empty: pass at least one example.")
     return data
@@ -217,29 +220,418 @@ register_objective(Objective('sft', 'causal_lm', (('messages',), ('prompt','comp
                              defaults=_sft_defaults, doc='supervised fine-tuning (TRL SFTTrainer); loss on completions / assistant turns only'))
 
 # %% ../nbs/03_train.ipynb #753ac68a
-def _checkpoint_ok(d:Path) -> bool:
-    try: json.loads((d/'trainer_state.json').read_text())
-    except (OSError, ValueError): return False
-    return any((d/f).exists() for f in ('model.safetensors','adapter_model.safetensors','pytorch_model.bin'))
+_WEIGHTS = ('model.safetensors', 'adapter_model.safetensors', 'pytorch_model.bin', 'model.safetensors.index.json')
+MANIFEST = 'lowres_ft_checkpoint.json'   # written last into each checkpoint: its files and their sizes
 
-def last_checkpoint(output_dir:str|Path) -> Path|None:
-    "The newest complete `checkpoint-N` in `output_dir`; incomplete ones are renamed `incomplete-checkpoint-N`."
+def _rank() -> int:
+    "This process's rank: torch.distributed's when initialised, else $RANK, else 0."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank()
+    return int(os.environ.get('RANK', '0') or 0)
+
+def _barrier():
+    "Wait for every rank (a no-op outside torch.distributed)."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1: dist.barrier()
+
+def _write_json(path:Path, obj) -> None:
+    "Write `obj` as JSON to `path` atomically: a temporary file, flushed to disk, then renamed over `path`."
+    path = Path(path); tmp = path.with_name(f'.lowres_ft-{path.name}.{os.getpid()}.tmp')
+    with open(tmp, 'w') as f: json.dump(obj, f, indent=1, default=str); f.flush(); os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+def _safetensors_problem(f:Path) -> str|None:
+    "Why `f` is not a whole safetensors file (no complete header, or not the size its header describes), or None."
+    size = f.stat().st_size
+    try:
+        with open(f, 'rb') as fh:
+            n = int.from_bytes(fh.read(8), 'little')
+            if size < 8 or not 2 <= n <= size - 8: return f'{f.name} is truncated ({size} bytes, no complete header)'
+            header = json.loads(fh.read(n))
+        end = max((v['data_offsets'][1] for k, v in header.items() if k != '__metadata__'), default=0)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e: return f'{f.name} has an unreadable header ({type(e).__name__})'
+    if size != 8 + n + end: return f'{f.name} is truncated or damaged ({size} bytes; its header describes {8 + n + end})'
+    return None
+
+def _zip_problem(f:Path) -> str|None:
+    "Why `f`, a `torch.save` file (a zip archive), is not whole, or None."
+    try:
+        with zipfile.ZipFile(f) as z: infos = z.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError) as e: return f'{f.name} is truncated or damaged ({e})'
+    if any(i.header_offset + i.compress_size > f.stat().st_size for i in infos): return f'{f.name} is truncated'
+    return None
+
+def checkpoint_problem(d:str|Path, # a `checkpoint-N` folder
+                       strict:bool=False, # require the manifest `fit` writes last (its runs' checkpoints all have one)
+                      ) -> str|None:
+    "Why checkpoint `d` cannot be resumed from (partly written, a file missing, truncated or unreadable), or None."
+    d = Path(d); man = d/MANIFEST
+    if man.exists():
+        try: files = json.loads(man.read_text())['files']
+        except (OSError, ValueError, KeyError, TypeError): return f'{MANIFEST} is unreadable'
+        for name, size in files.items():
+            f = d/name
+            if not f.is_file(): return f'{name} is missing'
+            if f.stat().st_size != size: return f'{name} is truncated ({f.stat().st_size} of {size} bytes)'
+    elif strict: return f'it has no {MANIFEST}: it was written only partly (the run was interrupted while saving)'
+    try: json.loads((d/'trainer_state.json').read_text())
+    except (OSError, ValueError): return 'trainer_state.json is missing or unreadable: it was written only partly (the run was interrupted while saving)'
+    if not any((d/f).is_file() for f in _WEIGHTS): return 'it holds no model weights'
+    for f in sorted(d.iterdir()):
+        why = (_safetensors_problem(f) if f.suffix == '.safetensors' else
+               _zip_problem(f) if f.suffix in ('.pt', '.pth', '.bin') and f.is_file() else None)
+        if why: return why
+    return None
+
+def _checkpoint_ok(d:Path, strict:bool=False) -> bool: return checkpoint_problem(d, strict) is None
+
+def _checkpoints(d:Path) -> list:
+    return sorted((p for p in d.glob('checkpoint-*') if p.is_dir() and p.name.split('-')[-1].isdigit()),
+                  key=lambda p: int(p.name.split('-')[-1]))
+
+def last_checkpoint(output_dir:str|Path, # a run's output folder
+                    strict:bool|None=None, # require checkpoint manifests; default: when the folder is a `fit` run's
+                   ) -> Path|None:
+    """The newest complete `checkpoint-N` in `output_dir`. One that cannot be resumed from (interrupted while saving,
+    a truncated or unreadable weights or optimizer file) is renamed `incomplete-checkpoint-N`, with a warning naming
+    the problem, and the one before it is used. Under torch.distributed only rank 0 renames; the others wait, then read."""
     d = Path(output_dir)
     if not d.is_dir(): return None
-    ckpts = sorted((p for p in d.glob('checkpoint-*') if p.is_dir() and p.name.split('-')[-1].isdigit()),
-                   key=lambda p: int(p.name.split('-')[-1]))
-    for c in reversed(ckpts):
-        if _checkpoint_ok(c): return c
-        aside = d/f'incomplete-{c.name}'
-        if aside.exists(): shutil.rmtree(aside)
-        os.replace(c, aside)
-        warnings.warn(f"{c} was written only partly (the run was interrupted); moved it to {aside.name}.")
+    strict = (d/RUN_FILE).exists() if strict is None else strict
+    found, skipped = None, []
+    if _rank() == 0:
+        for c in reversed(_checkpoints(d)):
+            why = checkpoint_problem(c, strict)
+            if why is None: found = c; break
+            aside = d/f'incomplete-{c.name}'
+            if aside.exists(): shutil.rmtree(aside)
+            os.replace(c, aside); skipped.append(f"{c.name} cannot be resumed from ({why}); moved it to {aside.name}")
+        if skipped:
+            then = f"resuming from {found.name}" if found else "no complete checkpoint is left, so training starts from the beginning"
+            warnings.warn(f"In {d}: " + '; '.join(skipped) + f"; {then}.", stacklevel=2)
+    _barrier()
+    if _rank() != 0: found = next((c for c in reversed(_checkpoints(d)) if checkpoint_problem(c, strict) is None), None)
+    return found
+
+def _write_manifest(ckpt:Path, step:int) -> None:
+    "Flush every file of `ckpt` to disk, then record their sizes in its manifest (written last, atomically)."
+    files = {}
+    for f in sorted(ckpt.rglob('*')):
+        if not f.is_file() or f.name == MANIFEST or f.name.startswith('.lowres_ft-'): continue
+        with open(f, 'rb') as fh: os.fsync(fh.fileno())
+        files[str(f.relative_to(ckpt))] = f.stat().st_size
+    _write_json(ckpt/MANIFEST, {'step': step, 'files': files})
+
+def _atomic_checkpoints(trainer):
+    """Make the trainer's checkpoints complete-or-recognisably-not: it saves as usual, every rank waits for the others,
+    then rank 0 writes the manifest last and only then deletes checkpoints beyond `save_total_limit` (by step)."""
+    from transformers.trainer_utils import rotate_checkpoints
+    save = trainer._save_checkpoint
+    def save_checkpoint(model, trial=None, *a, **k):
+        limit, trainer.args.save_total_limit = trainer.args.save_total_limit, None   # no rotation before the manifest
+        try: save(model, trial, *a, **k)
+        finally: trainer.args.save_total_limit = limit
+        run_dir = Path(trainer._get_output_dir(trial=trial))
+        _barrier()
+        if trainer.is_world_process_zero():
+            _write_manifest(run_dir/f'checkpoint-{trainer.state.global_step}', trainer.state.global_step)
+            rotate_checkpoints(str(run_dir), save_total_limit=limit, best_model_checkpoint=trainer.state.best_model_checkpoint)
+        _barrier()
+    trainer._save_checkpoint = save_checkpoint
+    trainer.create_model_card = lambda *a, **k: None   # TRL writes a README.md into output_dir at each save: never
+    return trainer
+
+# %% ../nbs/03_train.ipynb #54e97702
+RUN_FILE = 'run_config.json'   # a `fit` run's configuration and status, in its output folder
+_OWN = re.compile(r'(checkpoint-\d+|incomplete-checkpoint-\d+|final|run_config\.json|\.lowres_ft-.*)')
+
+class OutputDirError(ValueError):
+    "The output folder cannot take this run; the message names the fix."
+
+def check_output_dir(output_dir, # the folder a run writes into
+                     arg:str='output_dir', # how the caller calls it, for the message (the CLI: '--out')
+                    ) -> Path:
+    "`output_dir` as a `Path` if it is a writable folder or can be created as one, else an `OutputDirError` naming `arg` and the fix."
+    if output_dir is None or not str(os.fspath(output_dir)).strip():
+        raise OutputDirError(f"{arg} is empty; pass the folder the run should write into, e.g. {arg} runs/my-run.")
+    p = Path(os.fspath(output_dir)).expanduser()
+    if p.exists() and not p.is_dir():
+        raise OutputDirError(f"{arg} {str(p)!r} is a file, not a folder; pass a folder (it is created if missing), e.g. {str(p)}-run.")
+    q = p
+    while not q.exists() and q != q.parent: q = q.parent
+    if not q.is_dir():
+        raise OutputDirError(f"{arg} {str(p)!r} cannot be created: {str(q)!r} is a file; pass a folder path.")
+    try: fd, probe = tempfile.mkstemp(prefix='.lowres_ft-probe-', dir=q); os.close(fd); os.unlink(probe)
+    except OSError as e:
+        raise OutputDirError(f"{arg} {str(p)!r} is not writable ({str(q)!r}: {e.strerror}); pass a folder you can write "
+                             f"to, e.g. one under {str(Path.home())!r}.") from None
+    return p
+
+def _fingerprint(ds) -> str:
+    "A hash of `ds`'s rows (its columns and values, in order)."
+    h = hashlib.sha256(json.dumps(list(ds.column_names)).encode())
+    for b in ds.with_format(None).iter(batch_size=1000): h.update(json.dumps(b, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+_NOT_CONFIG = ('output_dir', 'report_to', 'disable_tqdm', 'dataloader_num_workers', 'per_device_eval_batch_size', 'run_name')
+def _run_config(model, objective, method, method_kwargs, seed, preset, args, train_ds, regularizer, param_groups) -> dict:
+    "What decides a run's weights, as JSON: `fit` compares it with the one in the output folder."
+    name = lambda f: None if f is None else getattr(f, '__qualname__', type(f).__name__)
+    src = str(model) if isinstance(model, (str, Path)) else (
+        f"{type(model).__name__}:{getattr(model, 'name_or_path', '') or getattr(getattr(model, 'config', None), '_name_or_path', '')}")
+    kept = {k: v for k, v in sorted(args.items()) if k not in _NOT_CONFIG and not k.startswith(('logging_', 'save_', 'eval_', 'hub_', 'push_'))}
+    cfg = dict(model=src, objective=objective, method=method, method_kwargs=method_kwargs or {}, seed=seed, preset=preset.name,
+               args=kept, data=dict(rows=len(train_ds), columns=list(train_ds.column_names), fingerprint=_fingerprint(train_ds)),
+               regularizer=name(regularizer), param_groups=name(param_groups))
+    return json.loads(json.dumps(cfg, default=str))
+
+def _flat(d:dict, pre='') -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(_flat(v, f'{pre}{k}.'))
+        else: out[f'{pre}{k}'] = v
+    return out
+
+def _config_diff(old:dict, new:dict) -> list:
+    "What differs between two run configurations, as 'key: old -> new' strings."
+    a, b = _flat(old), _flat(new)
+    return [f"{k}: {a.get(k, '(unset)')!r} -> {b.get(k, '(unset)')!r}" for k in sorted(set(a) | set(b)) if a.get(k, '(unset)') != b.get(k, '(unset)')]
+
+def read_run(output_dir:str|Path) -> dict|None:
+    "The run record `fit` keeps in `output_dir` ({'config', 'status', 'step', ...}), or None when there is none."
+    f = Path(output_dir)/RUN_FILE
+    if not f.is_file(): return None
+    try: rec = json.loads(f.read_text())
+    except (OSError, ValueError): return {'config': None, 'status': 'unreadable'}
+    return rec if isinstance(rec, dict) else {'config': None, 'status': 'unreadable'}
+
+def _has_work(out:Path) -> bool:
+    "The folder holds something of the run's worth keeping: a checkpoint or a final model."
+    return (out/'final').is_dir() or any(_checkpoints(out))
+
+def _plan_output(out:Path, cfg:dict, overwrite:bool=False, resume:bool=True) -> str:
+    """What a run with configuration `cfg` does with folder `out` ('new', 'resume', 'finished' or 'overwrite'), or
+    an `OutputDirError` naming the fix. Reads only: `_prepare_output` writes."""
+    if not out.exists() or not any(out.iterdir()): return 'new'
+    entries = sorted(e.name for e in out.iterdir())
+    rec = read_run(out)
+    fix = (f"Pass another output_dir (the CLI's --out), or overwrite=True (--overwrite) to replace that run's own files "
+           f"(checkpoints, final/, {RUN_FILE}); nothing else in the folder is touched.")
+    if rec is None:
+        own = [e for e in entries if _OWN.fullmatch(e)]
+        if own:
+            raise OutputDirError(f"{out} holds {own[:4]} but no {RUN_FILE}, so they are not known to be a lowres_ft run's "
+                                 f"and are never replaced; move them away, or pass another output_dir (--out).")
+        if not overwrite:
+            raise OutputDirError(f"{out} is not empty ({', '.join(entries[:5])}{', ...' if len(entries) > 5 else ''}) and "
+                                 f"holds no lowres_ft run; a run never writes into a folder of yours unasked. Pass a new "
+                                 f"or empty folder, e.g. {out/'run'}, or overwrite=True (--overwrite) to add the run's "
+                                 f"files beside yours (none of yours is changed).")
+        return 'new'
+    if rec.get('config') is None:
+        if overwrite: return 'overwrite'
+        raise OutputDirError(f"{out/RUN_FILE} is unreadable, so the run in {out} cannot be checked. {fix}")
+    diff = _config_diff(rec['config'], cfg)
+    if overwrite: return 'overwrite'
+    if diff:
+        if not _has_work(out): return 'overwrite'   # a run that failed before its first checkpoint: nothing to lose
+        shown = '; '.join(diff[:6]) + ('; ...' if len(diff) > 6 else '')
+        kind = {'finished': 'a finished', 'running': 'an unfinished'}.get(rec.get('status'), 'a')
+        raise OutputDirError(f"{out} holds {kind} run with a different configuration ({shown}), so "
+                             f"it is neither resumed nor replaced. {fix}")
+    if rec.get('status') == 'finished' and (out/'final').is_dir(): return 'finished'
+    if not resume and _has_work(out):
+        raise OutputDirError(f"{out} holds an unfinished run with this configuration and resume=False. Pass resume=True "
+                             f"to continue it, or overwrite=True to start it again.")
+    return 'resume'
+
+def _prepare_output(out:Path, plan:str, cfg:dict) -> None:
+    "Carry out `plan` on `out` (rank 0 only): remove the run's own files for 'overwrite', record the configuration."
+    if plan == 'overwrite' and out.is_dir():
+        for e in out.iterdir():
+            if _OWN.fullmatch(e.name): shutil.rmtree(e) if e.is_dir() and not e.is_symlink() else e.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    rec = read_run(out) if plan == 'resume' else None
+    if rec is None:
+        _write_json(out/RUN_FILE, dict(status='running', step=0, config=cfg, lowres_ft=_version(), started=time.strftime('%Y-%m-%d %H:%M:%S')))
+
+def _finish_output(out:Path, trainer) -> None:
+    "Save the final model atomically (written aside, then renamed to final/) and mark the run finished (rank 0 only)."
+    tmp, old, final = out/'.lowres_ft-final', out/'.lowres_ft-final-old', out/'final'
+    for d in (tmp, old): shutil.rmtree(d, ignore_errors=True)
+    trainer.save_model(str(tmp)); trainer.state.save_to_json(str(tmp/'trainer_state.json'))
+    if final.exists(): os.replace(final, old)
+    os.replace(tmp, final); shutil.rmtree(old, ignore_errors=True)
+    rec = read_run(out) or {}
+    _write_json(out/RUN_FILE, {**rec, 'status': 'finished', 'step': trainer.state.global_step,
+                               'finished': time.strftime('%Y-%m-%d %H:%M:%S')})
+
+def _version() -> str:
+    try: from lowres_ft import __version__; return __version__
+    except ImportError: return 'unknown'
+
+# %% ../nbs/03_train.ipynb #3a3dac67
+def _is_num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+def check_training_args(args:dict, # training arguments (defaults, preset and overrides merged)
+                        given:tuple=(), # the names the caller passed (a warm-up it chose is refused, a default one adjusted)
+                       ) -> dict:
+    """`args` checked before anything loads, with `max_steps=None` meaning -1 (train `num_train_epochs`) and a
+    default warm-up that would cover the whole run turned off; else a `ValueError` naming the argument and the fix."""
+    s = args.get('max_steps', -1)
+    if s is None: args['max_steps'] = s = -1
+    if not isinstance(s, int) or isinstance(s, bool) or (s < 1 and s != -1):
+        raise ValueError(f"max_steps={s!r}: pass a number of training steps >= 1, or -1 (or None) to train "
+                         f"num_train_epochs passes over the data instead.")
+    if s == -1:
+        e = args.get('num_train_epochs', 3.0)
+        if not _is_num(e) or not math.isfinite(e) or e <= 0:
+            raise ValueError(f"num_train_epochs={e!r}: pass a number of passes over the data > 0, or max_steps >= 1.")
+    lr = args.get('learning_rate')
+    if not _is_num(lr) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"learning_rate={lr!r}: pass a finite number > 0 (e.g. 2e-4 for LoRA, 2e-5 for full fine-tuning, "
+                         f"or leave it out for the preset's); at 0 no weight would change.")
+    for k in ('per_device_train_batch_size', 'gradient_accumulation_steps'):
+        v = args.get(k, 1)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k}={v!r}: pass an integer >= 1.")
+    w = args.get('warmup_steps', 0) or 0
+    if not _is_num(w) or not math.isfinite(w) or w < 0:
+        raise ValueError(f"warmup_steps={w!r}: pass a number of steps >= 1, a fraction of the run in [0, 1), or 0.")
+    if s >= 1 and w:
+        n = int(w) if w >= 1 else math.ceil(s * w)
+        if n >= s:
+            if 'warmup_steps' in given and w >= 1:   # a step count chosen for this run; a fraction is scaled like the default
+                raise ValueError(f"warmup_steps={w!r} is {n} step(s), the whole run of max_steps={s}: the learning rate "
+                                 f"would never leave the warm-up, whose first step is at 0. Use fewer warm-up steps (e.g. 0) or more steps.")
+            args['warmup_steps'] = 0   # e.g. the default 5 % warm-up of a 1-step run would be that step, at learning rate 0
+    return args
+
+_TEXT_COLS = ('text', 'prompt', 'completion', 'text_a', 'text_b', 'chosen', 'rejected')
+
+def _turns_problem(v, col:str) -> str|None:
+    "Why `v` is not a usable list of chat turns ({'role', 'content'}), or None."
+    if not isinstance(v, (list, tuple)) or not v: return f'{v!r:.60} is not a list of chat turns'
+    for j, t in enumerate(v):
+        if not isinstance(t, dict) or not isinstance(t.get('role'), str) or not isinstance(t.get('content'), str):
+            return f"turn {j} ({t!r:.60}) needs a 'role' and a text 'content'"
+    if col == 'messages' and not any(t['role'] == 'assistant' and t['content'].strip() for t in v):
+        return 'no assistant turn with text (nothing to learn)'
+    if not any(t['content'].strip() for t in v): return 'every turn is empty'
     return None
+
+def check_texts(ds, # a Dataset
+                cols, # the columns the objective trains on
+                name:str='data', # how the caller calls `ds`, for the message
+               ):
+    "Return `ds` if every text field in `cols` holds text, else a `ValueError` naming the rows, the column and the fix."
+    for c in cols:
+        if c not in _TEXT_COLS and c != 'messages': continue
+        bad = []
+        for i, v in enumerate(ds[c]):
+            if isinstance(v, str): why = None if (v.strip() or c == 'prompt') else ('empty' if not v else 'only whitespace')
+            elif isinstance(v, (list, tuple)) and c != 'text': why = _turns_problem(v, c)
+            else: why = 'missing (None)' if v is None else f'a {type(v).__name__} ({v!r:.40}), not text'
+            if why: bad.append(f'row {i}: {why}')
+        if bad:
+            keep = (f"ds.filter(lambda r: bool(r[{c!r}]))" if c == 'messages' else
+                    f"ds.filter(lambda r: isinstance(r[{c!r}], str) and r[{c!r}].strip() != '')")
+            raise ValueError(f"{name}: {len(bad)} of {len(ds)} row(s) have no usable {c!r} ({'; '.join(bad[:5])}"
+                             f"{'; ...' if len(bad) > 5 else ''}): they would train on nothing. Fill them in, or drop them: {keep}.")
+    return ds
+
+def check_class_labels(ds, # a Dataset with a 'label' column
+                       name:str='data', # how the caller calls `ds`, for the message
+                       infer:bool=True, # the number of classes will be read off these labels (needs two or more)
+                      ):
+    """`ds` with integer class ids in 'label' (whole-number floats are converted), else a `ValueError` naming the rows
+    and the fix: missing labels, strings, fractions, negative ids, a single class."""
+    from datasets import ClassLabel, Value
+    if isinstance(ds.features.get('label'), ClassLabel):
+        neg = [i for i, v in enumerate(ds['label']) if v < 0]
+        if neg: raise ValueError(f"{name}: {len(neg)} row(s) have no class (label -1: row {', row '.join(map(str, neg[:5]))}); label them or drop them.")
+        return ds
+    vals = list(ds['label'])
+    def rows(pred): return [(i, v) for i, v in enumerate(vals) if pred(v)]
+    def show(bad): return ', '.join(f'row {i}: {v!r}' for i, v in bad[:5]) + (', ...' if len(bad) > 5 else '')
+    if bad := rows(lambda v: v is None):
+        raise ValueError(f"{name}: {len(bad)} row(s) have no label ({show(bad)}); fill them in, or drop them: ds.filter(lambda r: r['label'] is not None).")
+    if bad := rows(lambda v: isinstance(v, str)):
+        names = sorted({v for v in vals if isinstance(v, str)})
+        raise ValueError(f"{name}: the labels are strings ({', '.join(map(repr, names[:4]))}{', ...' if len(names) > 4 else ''}); "
+                         f"classification trains on class ids 0..K-1. Convert them once, keeping the names: "
+                         f"ds = ds.class_encode_column('label') (names are sorted, so encode train and eval data alike).")
+    if bad := rows(lambda v: isinstance(v, bool) or not _is_num(v)):
+        raise ValueError(f"{name}: labels must be integer class ids 0..K-1; {show(bad)}. Map them to ints first.")
+    if bad := rows(lambda v: isinstance(v, float) and not (math.isfinite(v) and v == int(v))):
+        raise ValueError(f"{name}: labels must be whole class ids 0..K-1, not fractions ({show(bad)}); this objective "
+                         f"classifies, it does not regress. Map them to class ids, or fix those rows.")
+    if bad := rows(lambda v: v < 0):
+        raise ValueError(f"{name}: class ids start at 0; {show(bad)}. Renumber the classes 0..K-1.")
+    if any(isinstance(v, float) for v in vals):   # whole numbers written as floats (a CSV column with a gap, ...)
+        import datasets
+        bars = datasets.is_progress_bar_enabled(); datasets.disable_progress_bars()
+        try: ds = ds.cast_column('label', Value('int64'))
+        finally:
+            if bars: datasets.enable_progress_bars()
+    if infer and len(set(vals)) < 2:
+        raise ValueError(f"{name}: every label is {vals[0]!r}, a single class; a classifier needs at least two. Add examples "
+                         f"of the other class(es), or, if the model has more classes, pass it loaded: "
+                         f"fit(load_model(name, task='classification', num_labels=K), data, 'classification', tokenizer=...).")
+    return ds
+
+class TrainingDiverged(RuntimeError):
+    "The loss or the weights became NaN or infinite; training stopped there and saved no final model."
+
+class NoUpdateError(RuntimeError):
+    "Training took steps but no trainable weight changed."
+
+def _trainable(model) -> list: return [p for p in model.parameters() if p.requires_grad]
+
+def _all_finite(params) -> bool:
+    with torch.no_grad(): return bool(torch.stack([torch.isfinite(p).all() for p in params]).all()) if params else True
+
+def _weights_fingerprint(params) -> torch.Tensor:
+    "Per-tensor sum and sum of squares (float64): any update changes them."
+    with torch.no_grad():
+        return torch.stack([torch.stack([p.double().sum(), p.double().square().sum()]) for p in params]).cpu() if params else torch.zeros(0)
+
+def _finite_guard(params):
+    "A callback that stops training at the first non-finite weight, loss or gradient norm, before that step is saved."
+    from transformers import TrainerCallback
+    class FiniteGuard(TrainerCallback):
+        def __init__(self): self.bad = None
+        def _trip(self, state, control, what):
+            if self.bad is None: self.bad = (state.global_step, what)
+            control.should_training_stop, control.should_save, control.should_evaluate = True, False, False
+        def on_step_end(self, args, state, control, **kw):
+            if not _all_finite(params): self._trip(state, control, 'the weights')
+        def on_log(self, args, state, control, logs=None, **kw):
+            for k in ('loss', 'grad_norm'):
+                v = (logs or {}).get(k)
+                if _is_num(v) and not math.isfinite(v): self._trip(state, control, f"the {k.replace('_', ' ')} ({v})")
+    return FiniteGuard()
+
+# %% ../nbs/03_train.ipynb #c7ad321a
+_WATCHDOG = []
+def _watch_launcher(interval:float=1.0):
+    """Under torchrun, stop this worker when its launcher dies. torchrun starts workers in sessions of their own, so a
+    SIGKILLed torchrun (or a kill of its process group only) would leave them training into the output folder."""
+    if _WATCHDOG or 'TORCHELASTIC_RUN_ID' not in os.environ: return
+    parent = os.getppid()
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                print(f"lowres_ft: the torchrun launcher (pid {parent}) is gone; stopping this worker (rank {_rank()}). "
+                      f"Run the same command again to resume from the last complete checkpoint.", file=sys.stderr, flush=True)
+                os.kill(os.getpid(), signal.SIGTERM); return
+    _WATCHDOG.append(threading.Thread(target=watch, daemon=True, name='lowres_ft-launcher-watchdog')); _WATCHDOG[0].start()
 
 # %% ../nbs/03_train.ipynb #67dd647c
 class FitResult(NamedTuple):
-    "What `fit` returns: the trained model, its history (one row per logged step), and the trainer."
+    "What `fit` returns: the trained model, its history (one row per logged step), the trainer, and what happened."
     model:Any; history:pd.DataFrame; trainer:Any
+    status:str = 'trained'   # 'trained', 'resumed' (from a checkpoint), or 'finished' (the folder held this run, done: nothing trained)
 
 def history_frame(log_history:list[dict]) -> pd.DataFrame:
     "A trainer's `state.log_history` as one row per step (train and eval logs merged)."
@@ -286,6 +678,14 @@ def _unpatch_forward(trainer):
         return run
     for name in ('evaluate', 'predict', 'train'): setattr(trainer, name, repatched(getattr(trainer, name)))
 
+def _load_finished(trainer, out:Path) -> None:
+    "Load the final model and the trainer state of the finished run in `out` into `trainer` (nothing trains)."
+    from transformers import TrainerState
+    from lowres_ft.core import quiet_transformers
+    final = out/'final'
+    with quiet_transformers(): trainer._load_from_checkpoint(str(final))   # (a tied lm_head is not in the file: no warning)
+    if (final/'trainer_state.json').is_file(): trainer.state = TrainerState.load_from_json(str(final/'trainer_state.json'))
+
 def fit(model, # a model, or a name/folder for `core.load_model`
         data, # training data: Dataset, DatasetDict, list of dicts or DataFrame
         objective:str='sft', # a name in `OBJECTIVES`
@@ -295,8 +695,9 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         eval_data=None, # evaluated every `eval_steps` when given
         preset=None, # preset for defaults (`core.get_preset`)
         seed:int=0, # seeds data order, dropout and initialisation of new weights
-        output_dir:str|Path|None=None, # checkpoints go here; None: a temporary folder, no checkpoints
-        resume:bool=True, # continue from the last complete checkpoint in `output_dir`
+        output_dir:str|Path|None=None, # the run's folder: checkpoints, final/, run_config.json (see "Output folders"); None: a temporary one
+        resume:bool=True, # continue an unfinished run of the same configuration in `output_dir`
+        overwrite:bool=False, # replace the run in `output_dir` (its own files only) even if it differs or finished
         save_checkpoints:bool|None=None, # default: True when `output_dir` is given
         method_kwargs:dict|None=None, # options for the method, e.g. {'r': 8}
         callbacks:tuple=(), # `transformers.TrainerCallback`s (e.g. the forgetting probe)
@@ -305,8 +706,15 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         progress:bool=True, # progress bar and a one-line summary
         **overrides, # any field of the objective's config (TrainingArguments, SFTConfig, DPOConfig...)
        ) -> FitResult:
-    "Train `model` on `data` for `objective` with `method`; returns `FitResult(model, history, trainer)`."
+    """Train `model` on `data` for `objective` with `method`; returns `FitResult(model, history, trainer, status)`.
+    Arguments, data and the output folder are checked before the model loads. Training stops with `TrainingDiverged`
+    at the first NaN/inf and raises `NoUpdateError` when no weight changed; neither saves a final model."""
     t0 = time.time()
+    if model is None or not isinstance(model, (str, Path, torch.nn.Module)):
+        raise TypeError(f"model must be a model name (e.g. 'embedded:tiny'), a folder saved with save_pretrained, or a "
+                        f"loaded model; got {model!r:.60}.")
+    if isinstance(seed, bool) or not isinstance(seed, int): raise TypeError(f"seed must be an int, got {seed!r}.")
+    if os.environ.get('WORLD_SIZE', '1') != '1': _watch_launcher()   # under torchrun: stop if the launcher dies
     obj = get_objective(objective)
     p = use_preset(preset)
     seed_everything(seed)
@@ -315,9 +723,13 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         eval_data = next((data[k] for k in ('dev','validation') if k in data), None)
     eval_ds = as_dataset(eval_data, 'eval_data') if eval_data is not None else None
     cols = check_columns(train_ds, obj)
-    train_ds = train_ds.select_columns(list(cols))        # the format the objective picked, nothing that could confuse it
-    if eval_ds is not None: eval_ds = eval_ds.select_columns(list(check_columns(eval_ds, obj)))
-    # the arguments: survey defaults < preset < overrides; unknown names fail with a suggestion
+    train_ds = check_texts(train_ds.select_columns(list(cols)), cols, 'data')   # the format the objective picked, nothing that could confuse it
+    if eval_ds is not None:
+        ecols = check_columns(eval_ds, obj); eval_ds = check_texts(eval_ds.select_columns(list(ecols)), ecols, 'eval_data')
+    if obj.task == 'classification' and 'label' in cols:
+        train_ds = check_class_labels(train_ds, 'data', infer=isinstance(model, (str, Path)))
+        if eval_ds is not None: eval_ds = check_class_labels(eval_ds, 'eval_data', infer=False)
+    # the arguments: survey defaults < preset < overrides; unknown names fail with a suggestion, bad values name the fix
     cfg_cls = obj.config_cls()
     fields = {f.name for f in dataclasses.fields(cfg_cls)}
     args = {k:v for k,v in default_args(p, method).items() if k in fields or k in obj.extra}
@@ -326,7 +738,12 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         hints = {k: difflib.get_close_matches(k, fields | set(obj.extra), n=1) for k in bad}
         raise TypeError(f"Unknown training option(s) for objective {objective!r}: " +
                         ', '.join(f"{k!r}" + (f" (did you mean {h[0]!r}?)" if h else '') for k,h in hints.items()))
-    data_defaults = obj.defaults   # applied below, once the tokenizer is known; overrides still win
+    args = check_training_args({**args, **overrides}, given=tuple(overrides))
+    # the output folder: checked, and its run compared with this one, before anything loads (see "Output folders")
+    save = (output_dir is not None) if save_checkpoints is None else bool(save_checkpoints)
+    out = check_output_dir(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix='lowres_ft-'))
+    run_cfg = _run_config(model, objective, method, method_kwargs, seed, p, args, train_ds, regularizer, param_groups) if save else None
+    plan = _plan_output(out, run_cfg, overwrite, resume) if save else 'new'
     # the model and tokenizer
     if isinstance(model, (str, Path)):
         name = str(model)
@@ -338,8 +755,8 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         if not src: raise ValueError("Pass tokenizer= (the model object does not say where it came from).")
         tokenizer = load_tokenizer(src)
     if tokenizer.pad_token is None: tokenizer.pad_token = tokenizer.eos_token
-    if data_defaults is not None: args.update(data_defaults(train_ds, tokenizer))
-    args.update(overrides)
+    if obj.defaults is not None:   # data-dependent defaults (they need the tokenizer); what the caller passed still wins
+        args.update({k: v for k, v in obj.defaults(train_ds, tokenizer).items() if k not in overrides})
     extra = {k: args.pop(k) for k in list(args) if k not in fields}
     model = apply_method(model, method, task=obj.task, **(method_kwargs or {}))
     # a method may need a callback during training (AdaLoRA's rank allocation): it leaves it on the model
@@ -347,12 +764,10 @@ def fit(model, # a model, or a name/folder for `core.load_model`
     # precision and device
     dev = next(model.parameters()).device
     prec = get_precision(p, dev)   # on CPU: bf16 autocast over fp32 weights where the CPU has bf16 instructions
-    save = bool(output_dir) if save_checkpoints is None else save_checkpoints
-    out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix='lowres_ft-'))
-    steps = args.get('max_steps', p.max_steps)
+    steps = args['max_steps']
     args.update(output_dir=str(out), seed=seed, data_seed=seed, bf16=prec == 'bf16', fp16=prec == 'fp16',
                 use_cpu=dev.type == 'cpu', disable_tqdm=not progress)
-    by_steps = steps is not None and steps > 0          # max_steps=-1 trains num_train_epochs: save/eval per epoch
+    by_steps = steps > 0          # max_steps=-1 trains num_train_epochs: save/eval per epoch
     if save:
         args.setdefault('save_strategy', 'steps' if by_steps else 'epoch'); args.setdefault('save_total_limit', 2)
         if by_steps: args.setdefault('save_steps', max(1, steps//5))
@@ -365,7 +780,7 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         if dev.type == 'cpu': args.setdefault('ddp_backend', 'gloo')
     with warnings.catch_warnings():   # transformers 5 renames gradient_checkpointing; TRL configs still default it on
         warnings.filterwarnings('ignore', message='.*gradient_checkpointing.*', category=FutureWarning)
-        config = cfg_cls(**args)
+        config = cfg_cls(**args)      # (under torchrun this joins the process group)
     optimizers = (None, None)
     if param_groups is not None:
         optimizers = (torch.optim.AdamW(param_groups(model, config.learning_rate), lr=config.learning_rate,
@@ -376,20 +791,55 @@ def fit(model, # a model, or a name/folder for `core.load_model`
     finally:
         if bars: datasets.enable_progress_bars()
     _hooked(trainer, regularizer)
+    _atomic_checkpoints(trainer)
+    if steps == -1 and 0 < config.warmup_steps < 1:   # epochs: the run's length is known only now
+        try: n = math.ceil(math.ceil(len(trainer.train_dataset) / (config.per_device_train_batch_size * config.world_size))
+                           / config.gradient_accumulation_steps) * math.ceil(config.num_train_epochs)
+        except TypeError: n = None    # an iterable dataset: no length
+        if n and config.get_warmup_steps(n) >= n: trainer.args.warmup_steps = 0   # the default warm-up would be the whole run
     if not progress:
         from transformers.trainer_callback import PrinterCallback
         trainer.remove_callback(PrinterCallback)
-    ckpt = last_checkpoint(out) if (resume and save) else None
+    if plan == 'finished':   # the same run, already done: load its result, train nothing, touch nothing
+        _load_finished(trainer, out); _unpatch_forward(trainer)
+        if progress and trainer.is_world_process_zero():
+            print(f"fit: {out} holds this run, finished at step {trainer.state.global_step}: loaded {out/'final'}, trained "
+                  f"nothing (overwrite=True trains it again).")
+        return FitResult(trainer.model if method is not None else model, history_frame(trainer.state.log_history), trainer, 'finished')
+    if save:   # only rank 0 writes the folder; the others wait for it
+        _barrier()
+        if _rank() == 0: _prepare_output(out, plan, run_cfg)
+        _barrier()
+    ckpt = last_checkpoint(out, strict=True) if (save and plan == 'resume') else None
+    params = _trainable(trainer.model); before = _weights_fingerprint(params)
+    guard = _finite_guard(params); trainer.add_callback(guard)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*(gradient_checkpointing|use_cache|padding-free|flash).*')
         trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     _unpatch_forward(trainer)
-    if save and trainer.is_world_process_zero(): trainer.save_model(str(out/'final'))
+    start = int(ckpt.name.split('-')[-1]) if ckpt else 0
+    if guard.bad:
+        step, what = guard.bad
+        good = [c.name for c in _checkpoints(out) if checkpoint_problem(c, True) is None] if save else []
+        raise TrainingDiverged(
+            f"Training diverged at step {step}: {what} became NaN or infinite, so it stopped there and saved no final model"
+            + (f" (the last good checkpoint, {good[-1]}, is kept in {out})" if good else '')
+            + f". learning_rate={config.learning_rate:g} is the likely cause (the preset's for {method} is "
+            f"{default_args(p, method)['learning_rate']:g}): lower it and run again"
+            + (" with overwrite=True (the CLI's --overwrite) or another output_dir." if good else '.'))
+    if params and trainer.state.global_step > start and torch.equal(before, _weights_fingerprint(params)):
+        raise NoUpdateError(
+            f"Training ran {trainer.state.global_step - start} step(s) but no trainable weight changed, so no final model "
+            f"was saved. The learning rate was likely 0 at every step (learning_rate={config.learning_rate:g}; a warm-up of "
+            f"warmup_steps={config.warmup_steps} starts at 0), or no token had a label. Raise learning_rate or max_steps, "
+            f"lower warmup_steps, or check that the data has something to learn (completions, assistant turns).")
+    if save and trainer.is_world_process_zero(): _finish_output(out, trainer)
+    _barrier()
     hist = history_frame(trainer.state.log_history)
     if progress and trainer.is_world_process_zero():
         loss = hist['loss'].dropna() if 'loss' in hist else pd.Series(dtype=float)
         resumed = f' (resumed from {ckpt.name})' if ckpt else ''
         print(f"fit: {objective}/{method} · {trainer.state.global_step} steps{resumed} in {time.time()-t0:.1f} s · "
               f"loss {loss.iloc[0]:.3f} → {loss.iloc[-1]:.3f} · {count_parameters(model)}" if len(loss) else
-              f"fit: {objective}/{method} · {trainer.state.global_step} steps in {time.time()-t0:.1f} s")
-    return FitResult(trainer.model if method is not None else model, hist, trainer)
+              f"fit: {objective}/{method} · {trainer.state.global_step} steps{resumed} in {time.time()-t0:.1f} s")
+    return FitResult(trainer.model if method is not None else model, hist, trainer, 'resumed' if ckpt else 'trained')

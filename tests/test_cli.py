@@ -44,3 +44,18 @@ def test_bench_on_cpu(tmp_path, tiny_base):
     df = pd.read_csv(tmp_path/'b.csv')
     assert len(df) == 4 and (df.tokens_per_s > 0).all() and (df.peak_mem_gb > 0).all()
     assert set(df.variant) == {'trl', 'lowres'} and df.speedup_vs_trl.notna().all()
+
+def test_train_help_states_the_output_folder_contract():
+    r = lowres_ft('train', '--help')
+    assert r.returncode == 0 and '--overwrite' in r.stdout and 'resumes' in r.stdout and 'Ctrl-C' in r.stdout
+
+def test_train_diverged_run_exits_nonzero(tmp_path, tiny_base):
+    "--lr 1e9 used to save an all-NaN adapter and exit 0."
+    f = tmp_path/'sft.jsonl'
+    f.write_text('\n'.join(json.dumps({'prompt': f'What is {i} plus 1?', 'completion': str(i+1)}) for i in range(20)))
+    r = lowres_ft('train', '--data', f, '--steps', '6', '--lr', '1e9', '--out', tmp_path/'o')
+    assert r.returncode == 2 and 'Training diverged' in r.stderr and 'saved:' not in r.stdout
+    assert not (tmp_path/'o'/'final').exists()
+    r = lowres_ft('train', '--data', f, '--steps', '4', '--out', tmp_path/'o')           # the corrected command: refused, with the fix
+    assert r.returncode == 2 and 'different configuration' in r.stderr and '--overwrite' in r.stderr
+    assert lowres_ft('train', '--data', f, '--steps', '4', '--out', tmp_path/'o', '--overwrite').returncode == 0
