@@ -63,13 +63,25 @@ PRESETS = {
 }
 
 # %% ../nbs/00_core.ipynb #73b6fa76
-def hub_reachable(timeout:float=1.0, # seconds to wait for the Hub to answer
+_HUB = {}   # the answer, once per process
+
+def hub_reachable(timeout:float=1.0, # seconds to wait for the Hub to answer, DNS lookup included
+                  refresh:bool=False, # ask again instead of reusing this process's answer
                  ) -> bool:
-    "True if the Hugging Face Hub answers within `timeout` seconds (never hangs; honours HF_HUB_OFFLINE)."
+    """True if the Hugging Face Hub answers within `timeout` seconds. Never hangs: the lookup and connection run in a
+    thread given `timeout` seconds in all (a stalled DNS resolver cannot stretch it), and the answer is kept for the
+    rest of the process. `HF_HUB_OFFLINE=1` or `LOWRES_FT_OFFLINE=1` answers False at once."""
     if os.environ.get('HF_HUB_OFFLINE','0') not in ('0','','false','False') or os.environ.get('LOWRES_FT_OFFLINE'): return False
-    try:
-        with socket.create_connection(('huggingface.co', 443), timeout=timeout): return True
-    except OSError: return False
+    if 'ok' in _HUB and not refresh: return _HUB['ok']
+    import threading
+    answer = []
+    def probe():
+        try:
+            with socket.create_connection(('huggingface.co', 443), timeout=timeout): answer.append(True)
+        except OSError: answer.append(False)
+    t = threading.Thread(target=probe, daemon=True); t.start(); t.join(timeout)
+    _HUB['ok'] = bool(answer and answer[0])
+    return _HUB['ok']
 
 # %% ../nbs/00_core.ipynb #99a559c3
 def get_preset(name:str|Preset|None=None, # 'tiny' | 'small' | 'colab' | 'auto'; None reads $LOWRES_FT_PRESET, else 'auto'

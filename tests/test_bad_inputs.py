@@ -79,3 +79,14 @@ def test_resume_skips_partial_checkpoint(tmp_path):
 def test_model_already_has_adapter(tiny_base):
     m = train.apply_method(load_model('embedded:tiny'), 'lora')
     with pytest.raises(ValueError, match="method=None"): train.apply_method(m, 'lora')
+
+def test_hub_check_is_bounded_and_asked_once(monkeypatch):
+    "A stalled resolver cannot stretch the Hub check past its timeout, and the answer is reused."
+    import socket, time
+    monkeypatch.delenv('LOWRES_FT_OFFLINE', raising=False); monkeypatch.delenv('HF_HUB_OFFLINE', raising=False)
+    calls = []
+    def stalled(*a, **k): calls.append(1); time.sleep(5); raise OSError('no answer')
+    monkeypatch.setattr(socket, 'create_connection', stalled)
+    t0 = time.time(); assert core.hub_reachable(timeout=0.5, refresh=True) is False; assert time.time() - t0 < 1.5
+    t0 = time.time(); assert core.hub_reachable(timeout=0.5) is False; assert time.time() - t0 < 0.1 and len(calls) == 1
+    core._HUB.clear()
