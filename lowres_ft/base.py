@@ -61,13 +61,17 @@ def llama_config(tok, vocab_size:int, hidden_size:int, num_hidden_layers:int, nu
                        bos_token_id=None, rms_norm_eps=1e-5, rope_theta=10000.0)
 
 def _is_complete(path:Path) -> bool:
-    "A built base has its config, weights, tokenizer and a build record that parses."
+    "A built base has its config, weights, tokenizer and a build record whose checksums every file still matches."
     need = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'build_info.json']
     if not all((path/f).is_file() and (path/f).stat().st_size > 0 for f in need): return False
     try: info = json.loads((path/'build_info.json').read_text()); json.loads((path/'config.json').read_text())
     except (ValueError, OSError): return False
     if info.get('recipe') != recipe_hash(info.get('size', path.name.split('-')[-1]), info.get('seed', 0)): return False   # stale recipe
-    return info.get('sha256') == _sha256(path/'model.safetensors')   # weights damaged after the build?
+    files = info.get('files')   # every file of the build and its sha256: an edited config or a lost template is damage too
+    if not isinstance(files, dict) or info.get('sha256') != files.get('model.safetensors'): return False
+    present = {f.name for f in path.iterdir() if f.is_file() and f.name != 'build_info.json'}
+    if present != set(files): return False
+    return all(_sha256(path/name) == h for name, h in files.items())
 
 @functools.lru_cache(maxsize=None)
 def recipe_hash(size:str, seed:int=0) -> str:
@@ -108,7 +112,8 @@ def build_base(size:str='tiny', # one of `BASE_CONFIGS`
         res.model.save_pretrained(stage, safe_serialization=True); tok.save_pretrained(stage)
         info = dict(size=size, seed=seed, seconds=round(time.time()-t0, 1), params=res.model.num_parameters(),
                     final_loss=float(res.history['loss'].dropna().iloc[-1]), torch=torch.__version__,
-                    sha256=_sha256(stage/'model.safetensors'), recipe=recipe_hash(size, seed))
+                    sha256=_sha256(stage/'model.safetensors'), recipe=recipe_hash(size, seed),
+                    files={f.name: _sha256(f) for f in sorted(stage.iterdir()) if f.is_file()})
         (stage/'build_info.json').write_text(json.dumps(info, indent=1))
         if out.exists(): shutil.rmtree(out)
         os.replace(stage, out)   # atomic on one filesystem: readers see the old folder or the whole new one
