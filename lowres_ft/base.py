@@ -9,7 +9,7 @@ from __future__ import annotations
 import os, json, time, shutil, hashlib, fcntl, tempfile, math, functools
 from pathlib import Path
 import torch
-from .core import cache_dir, seed_everything, describe_run
+from .core import cache_dir, seed_everything, describe_run, sha256_file, file_manifest
 
 # %% auto #0
 __all__ = ['BASE_CONFIGS', 'SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'train_tokenizer', 'llama_config', 'recipe_hash', 'build_base',
@@ -67,11 +67,8 @@ def _is_complete(path:Path) -> bool:
     try: info = json.loads((path/'build_info.json').read_text()); json.loads((path/'config.json').read_text())
     except (ValueError, OSError): return False
     if info.get('recipe') != recipe_hash(info.get('size', path.name.split('-')[-1]), info.get('seed', 0)): return False   # stale recipe
-    files = info.get('files')   # every file of the build and its sha256: an edited config or a lost template is damage too
-    if not isinstance(files, dict) or info.get('sha256') != files.get('model.safetensors'): return False
-    present = {f.name for f in path.iterdir() if f.is_file() and f.name != 'build_info.json'}
-    if present != set(files): return False
-    return all(_sha256(path/name) == h for name, h in files.items())
+    # every file of the build and its checksum: an edited config or a lost template is damage too
+    return isinstance(info.get('files'), dict) and info['files'] == file_manifest(path)
 
 @functools.lru_cache(maxsize=None)
 def recipe_hash(size:str, seed:int=0) -> str:
@@ -82,9 +79,6 @@ def recipe_hash(size:str, seed:int=0) -> str:
     h = hashlib.sha256(json.dumps([cfg, seed], sort_keys=True).encode())
     for t in general_corpus(cfg['n_docs'], seed=seed): h.update(t.encode()); h.update(b'\0')
     return h.hexdigest()
-
-def _sha256(f:Path) -> str:
-    return hashlib.sha256(Path(f).read_bytes()).hexdigest()
 
 # %% ../nbs/02_base.ipynb #b45b900a
 def build_base(size:str='tiny', # one of `BASE_CONFIGS`
@@ -112,8 +106,7 @@ def build_base(size:str='tiny', # one of `BASE_CONFIGS`
         res.model.save_pretrained(stage, safe_serialization=True); tok.save_pretrained(stage)
         info = dict(size=size, seed=seed, seconds=round(time.time()-t0, 1), params=res.model.num_parameters(),
                     final_loss=float(res.history['loss'].dropna().iloc[-1]), torch=torch.__version__,
-                    sha256=_sha256(stage/'model.safetensors'), recipe=recipe_hash(size, seed),
-                    files={f.name: _sha256(f) for f in sorted(stage.iterdir()) if f.is_file()})
+                    sha256=sha256_file(stage/'model.safetensors'), recipe=recipe_hash(size, seed), files=file_manifest(stage))
         (stage/'build_info.json').write_text(json.dumps(info, indent=1))
         if out.exists(): shutil.rmtree(out)
         os.replace(stage, out)   # atomic on one filesystem: readers see the old folder or the whole new one

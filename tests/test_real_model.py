@@ -4,7 +4,7 @@ import json, os, shutil, zipfile, hashlib
 from pathlib import Path
 import pytest, torch
 from lowres_ft import real_model as rm
-from lowres_ft.core import load_model, load_tokenizer, cache_dir, get_preset
+from lowres_ft.core import load_model, load_tokenizer, cache_dir, get_preset, sha256_file
 
 SPEC = rm.real_model_spec('smollm2')
 
@@ -60,7 +60,7 @@ def test_corrupt_conversion_is_rebuilt_identically(prepared, empty_cache):
     bad = empty_cache/SPEC.name; shutil.copytree(prepared, bad)
     with open(bad/'model.safetensors', 'r+b') as f: f.truncate(1 << 20)   # a truncated weights file
     out = rm.ensure_real_model('smollm2', progress=False)
-    assert out == bad and rm._sha256(out/'model.safetensors') == rm._sha256(prepared/'model.safetensors')  # deterministic
+    assert out == bad and sha256_file(out/'model.safetensors') == sha256_file(prepared/'model.safetensors')  # deterministic
 
 def _cached_wheel(prepared):
     w = Path(prepared).parent/'wheels'/SPEC.wheel
