@@ -29,17 +29,23 @@ def _peft_task(task:str, method:str) -> str:
                                    f"masked-LM task). Use method='lora', 'bitfit' or 'layernorm' for masked-LM training.")
     return t
 
-def head_parameters(model, task:str='classification') -> list[str]:
+def head_parameters(model, # a model from `core.load_model`
+                    task:str='classification', # the model's task; only 'classification' has a new head
+                   ) -> list[str]:
     "Names of a classification model's new head parameters (everything outside the pretrained backbone)."
     if task != 'classification': return []
     prefix = getattr(model, 'base_model_prefix', '') + '.'
     return [n for n,_ in model.named_parameters() if not n.startswith(prefix)]
 
-def is_norm(module) -> bool:
+def is_norm(module, # any `torch.nn.Module`
+           ) -> bool:
     "True for LayerNorm and RMSNorm layers (torch's and the model families' own classes)."
     return isinstance(module, torch.nn.LayerNorm) or type(module).__name__.endswith(('LayerNorm', 'RMSNorm'))
 
-def train_only(model, names, method:str):
+def train_only(model, # the model to freeze in place
+               names, # parameter names (from `named_parameters`) that keep training
+               method:str, # the method's name, stored on the model for `save_adapter`
+              ):
     "Freeze every parameter of `model` except `names`; remember `method` for `save_adapter`."
     names = set(names)
     for n,p in model.named_parameters(): p.requires_grad_(n in names)
@@ -48,7 +54,12 @@ def train_only(model, names, method:str):
 
 # %% ../nbs/20_peft.ipynb #c71f877c
 @register_method('bitfit', 'only the bias terms train, plus a classification head (Ben Zaken et al. 2022; survey §3.1)')
-def bitfit(model, task:str='causal_lm', train_head:bool=True, **kwargs):
+def bitfit(model, # the model to adapt (a `core.load_model` model; changed in place)
+           task:str='causal_lm', # the model's task: 'causal_lm' or 'classification' (a classifier's new head also trains)
+           train_head:bool=True, # also train a classifier's new head (it starts random, so usually yes)
+           **kwargs, # refused: BitFit has no other options
+          ):
+    "BitFit: freeze everything but the bias terms (and a classifier's new head)."
     if kwargs: raise TypeError(f"method 'bitfit' takes only train_head=; got {sorted(kwargs)}.")
     head = head_parameters(model, task)
     biases = [n for n,_ in model.named_parameters() if n.endswith('bias') and n not in head]
@@ -58,25 +69,40 @@ def bitfit(model, task:str='causal_lm', train_head:bool=True, **kwargs):
     return train_only(model, biases + (head if train_head else []), 'bitfit')
 
 @register_method('layernorm', 'only LayerNorm/RMSNorm weights (and biases) train, plus a classification head (survey §3.1)')
-def layernorm(model, task:str='causal_lm', train_head:bool=True, **kwargs):
+def layernorm(model, # the model to adapt (a `core.load_model` model; changed in place)
+              task:str='causal_lm', # the model's task: 'causal_lm' or 'classification' (a classifier's new head also trains)
+              train_head:bool=True, # also train a classifier's new head (it starts random, so usually yes)
+              **kwargs, # refused: LayerNorm tuning has no other options
+             ):
+    "LayerNorm tuning: freeze everything but the LayerNorm/RMSNorm weights and biases (and a classifier's new head)."
     if kwargs: raise TypeError(f"method 'layernorm' takes only train_head=; got {sorted(kwargs)}.")
     norms = [f'{mn}.{pn}' if mn else pn for mn,m in model.named_modules() if is_norm(m) for pn,_ in m.named_parameters(recurse=False)]
     if not norms: raise ValueError(f"This {type(model).__name__} has no LayerNorm/RMSNorm layers; use method='lora'.")
     return train_only(model, norms + (head_parameters(model, task) if train_head else []), 'layernorm')
 
 # %% ../nbs/20_peft.ipynb #92819fe7
-def is_4bit(model) -> bool:
+def is_4bit(model, # a model, plain or under a PEFT wrapper
+           ) -> bool:
     "True if `model` (or the model under a PEFT wrapper) holds bitsandbytes 4-bit weights."
     return any(type(m).__name__ == 'Linear4bit' for m in model.modules())
 
-def cpu_safe_4bit(model):
+def cpu_safe_4bit(model, # a model holding bitsandbytes 4-bit layers (changed in place and returned)
+                 ):
     "Turn off bitsandbytes' packed CPU inference kernel, which fails when a layer's width is not a multiple of 64."
     for m in model.modules():
         if hasattr(m, 'support_avx512bf16_for_cpu'): m.support_avx512bf16_for_cpu = False
     return model
 
 @register_method('qlora', 'LoRA on a 4-bit NF4 double-quantised frozen base (Dettmers et al. 2023; survey §3.6)')
-def qlora(model, task:str='causal_lm', r:int=16, lora_alpha:int=16, lora_dropout:float=0.05, target_modules='all-linear', **kwargs):
+def qlora(model, # a model loaded with `core.load_model(..., quantize='4bit')`
+          task:str='causal_lm', # the model's task: 'causal_lm', 'classification', 'masked_lm' or 'embedding' (decides PEFT's task type)
+          r:int=16, # adapter rank
+          lora_alpha:int=16, # scaling numerator: updates are scaled by `lora_alpha/r`
+          lora_dropout:float=0.05, # dropout probability on the adapter's input
+          target_modules='all-linear', # layers that get adapters: 'all-linear' or a list of module names
+          **kwargs, # more `LoraConfig` options
+         ):
+    "QLoRA: prepare a 4-bit quantized model for training and put LoRA adapters on it."
     if not is_4bit(model):
         raise ValueError("QLoRA trains LoRA on a 4-bit base, but this model is not quantized. Load it with "
                          "`core.load_model(name, quantize='4bit')`, or use method='lora'.")
@@ -86,13 +112,28 @@ def qlora(model, task:str='causal_lm', r:int=16, lora_alpha:int=16, lora_dropout
     return lora(model, task, r=r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=target_modules, **kwargs)
 
 @register_method('dora', 'LoRA with each weight split into magnitude and direction (Liu et al. 2024)')
-def dora(model, task:str='causal_lm', **kwargs): return lora(model, task, use_dora=True, **kwargs)
+def dora(model, # the model to adapt (a `core.load_model` model; changed in place)
+         task:str='causal_lm', # the model's task: 'causal_lm', 'classification', 'masked_lm' or 'embedding' (decides PEFT's task type)
+         **kwargs, # `lora` options, e.g. `r=8`
+        ):
+    "DoRA: LoRA with each weight split into a trained magnitude and a low-rank direction update."
+    return lora(model, task, use_dora=True, **kwargs)
 
 @register_method('rslora', 'LoRA scaled by alpha/sqrt(r) instead of alpha/r, so high ranks keep learning (Kalajdzievski 2023)')
-def rslora(model, task:str='causal_lm', **kwargs): return lora(model, task, use_rslora=True, **kwargs)
+def rslora(model, # the model to adapt (a `core.load_model` model; changed in place)
+           task:str='causal_lm', # the model's task: 'causal_lm', 'classification', 'masked_lm' or 'embedding' (decides PEFT's task type)
+           **kwargs, # `lora` options, e.g. `r=64`
+          ):
+    "rsLoRA: LoRA with updates scaled by `lora_alpha/sqrt(r)`, so large ranks still learn."
+    return lora(model, task, use_rslora=True, **kwargs)
 
 @register_method('pissa', 'LoRA initialised from the principal singular vectors of each weight (Meng et al. 2024)')
-def pissa(model, task:str='causal_lm', init:str='pissa', **kwargs):
+def pissa(model, # the model to adapt (a `core.load_model` model; changed in place)
+          task:str='causal_lm', # the model's task: 'causal_lm', 'classification', 'masked_lm' or 'embedding' (decides PEFT's task type)
+          init:str='pissa', # PEFT's `init_lora_weights`: 'pissa' (exact SVD) or 'pissa_niter_K' (K fast randomized iterations)
+          **kwargs, # `lora` options, e.g. `r=8`
+         ):
+    "PiSSA: LoRA whose adapters start from each weight's top singular vectors; the saved adapter loads onto the original base."
     model = lora(model, task, init_lora_weights=init, **kwargs)
     # PiSSA moves the top singular directions out of the base weights; to save an adapter that loads onto the
     # *original* base, PEFT converts it against the initial adapter, so we keep that one (PEFT docs, PiSSA)
@@ -121,10 +162,20 @@ class AdaLoraCallback(TrainerCallback):
 
 @register_method('adalora', 'LoRA whose rank budget is pruned by importance during training (Zhang et al. 2023); '
                  'train with callbacks=(AdaLoraCallback(),)')
-def adalora(model, task:str='causal_lm', init_r:int=12, target_r:int=4,
+def adalora(model, # the model to adapt (a `core.load_model` model; changed in place)
+            task:str='causal_lm', # the model's task: 'causal_lm', 'classification' or 'embedding' (PEFT has no masked-LM task)
+            init_r:int=12, # starting rank of each adapter
+            target_r:int=4, # average rank left after pruning
             total_step:int|None=None, # default: the preset's max_steps (AdaLoraCallback resets it to the trainer's)
-            tinit:int|None=None, tfinal:int|None=None, # warm-up / final phases; default 10 % / 20 % of total_step
-            deltaT:int=1, lora_alpha:int=16, lora_dropout:float=0.05, target_modules='all-linear', **kwargs):
+            tinit:int|None=None, # warm-up steps before pruning starts; None: 10 % of `total_step`
+            tfinal:int|None=None, # final steps at the pruned rank; None: 20 % of `total_step`
+            deltaT:int=1, # steps between rank updates
+            lora_alpha:int=16, # scaling numerator: updates are scaled by `lora_alpha/r`
+            lora_dropout:float=0.05, # dropout probability on the adapter's input
+            target_modules='all-linear', # layers that get adapters: 'all-linear' or a list of module names
+            **kwargs, # more `AdaLoraConfig` options
+           ):
+    "AdaLoRA: LoRA adapters whose rank budget is pruned to the most important directions during training."
     from peft import AdaLoraConfig, get_peft_model
     total_step = total_step or get_preset().max_steps
     tinit = total_step//10 if tinit is None else tinit
@@ -138,7 +189,11 @@ def adalora(model, task:str='causal_lm', init_r:int=12, target_r:int=4,
 
 # %% ../nbs/20_peft.ipynb #f804bcea
 @register_method('ia3', '(IA)^3: learned vectors rescale keys, values and feed-forward activations (Liu et al. 2022)')
-def ia3(model, task:str='causal_lm', **kwargs):
+def ia3(model, # the model to adapt (a `core.load_model` model; changed in place)
+        task:str='causal_lm', # the model's task: 'causal_lm', 'classification' or 'embedding' (PEFT has no masked-LM task)
+        **kwargs, # `IA3Config` options, e.g. `target_modules`
+       ):
+    "(IA)³: train vectors that rescale attention keys, values and feed-forward activations."
     from peft import IA3Config, get_peft_model
     return get_peft_model(model, IA3Config(task_type=_peft_task(task, 'ia3'), **kwargs))
 
@@ -149,7 +204,12 @@ def _soft_prompt(cfg_cls, name, model, task, num_virtual_tokens, **kwargs):
     return get_peft_model(model, cfg_cls(task_type=_peft_task(task, name), num_virtual_tokens=num_virtual_tokens, **kwargs))
 
 @register_method('prompt_tuning', 'trainable virtual-token embeddings prepended to the input (Lester et al. 2021)')
-def prompt_tuning(model, task:str='causal_lm', num_virtual_tokens:int=8, **kwargs):
+def prompt_tuning(model, # the model to adapt (not 4-bit quantized)
+                  task:str='causal_lm', # the model's task: 'causal_lm', 'classification' or 'embedding' (PEFT has no masked-LM task)
+                  num_virtual_tokens:int=8, # trainable virtual tokens (at least 1)
+                  **kwargs, # more `PromptTuningConfig` options
+                 ):
+    "Prompt tuning: train `num_virtual_tokens` embeddings prepended to every input; the model stays frozen."
     from peft import PromptTuningConfig
     return _soft_prompt(PromptTuningConfig, 'prompt_tuning', model, task, num_virtual_tokens, **kwargs)
 
@@ -170,25 +230,38 @@ def _prefix_ready(model):
     return model
 
 @register_method('prefix_tuning', 'trainable key/value prefixes in every attention layer (Li & Liang 2021)')
-def prefix_tuning(model, task:str='causal_lm', num_virtual_tokens:int=8, **kwargs):
+def prefix_tuning(model, # the model to adapt (not 4-bit quantized)
+                  task:str='causal_lm', # the model's task: 'causal_lm', 'classification' or 'embedding' (PEFT has no masked-LM task)
+                  num_virtual_tokens:int=8, # trainable prefix positions per layer (at least 1)
+                  **kwargs, # more `PrefixTuningConfig` options
+                 ):
     "Prefix tuning: `num_virtual_tokens` trainable keys and values prepended in every attention layer."
     from peft import PrefixTuningConfig
     if task == 'classification': _prefix_ready(model)
     return _soft_prompt(PrefixTuningConfig, 'prefix_tuning', model, task, num_virtual_tokens, **kwargs)
 
 @register_method('p_tuning', 'virtual tokens produced by a small trainable MLP prompt encoder (Liu et al. 2021)')
-def p_tuning(model, task:str='causal_lm', num_virtual_tokens:int=8, encoder_hidden_size:int=64, **kwargs):
+def p_tuning(model, # the model to adapt (not 4-bit quantized)
+             task:str='causal_lm', # the model's task: 'causal_lm', 'classification' or 'embedding' (PEFT has no masked-LM task)
+             num_virtual_tokens:int=8, # virtual tokens prepended to the input (at least 1)
+             encoder_hidden_size:int=64, # width of the prompt encoder's hidden layer
+             **kwargs, # more `PromptEncoderConfig` options
+            ):
+    "P-tuning: virtual tokens produced by a small trainable MLP prompt encoder, prepended to every input."
     from peft import PromptEncoderConfig
     return _soft_prompt(PromptEncoderConfig, 'p_tuning', model, task, num_virtual_tokens,
                         encoder_hidden_size=encoder_hidden_size, **kwargs)
 
 # %% ../nbs/20_peft.ipynb #6037ee51
-def is_soft_prompt(model) -> bool:
+def is_soft_prompt(model, # a model, plain or under a PEFT wrapper
+                  ) -> bool:
     "True if `model` carries a soft prompt (prompt, prefix or P-tuning), which cannot be merged into the weights."
     cfg = getattr(model, 'peft_config', {}).get('default')
     return bool(getattr(cfg, 'is_prompt_learning', False))
 
-def save_adapter(model, path) -> Path:
+def save_adapter(model, # a trained model: a `PeftModel` or one with a selective method (BitFit, LayerNorm)
+                 path, # folder to write (created if missing)
+                ) -> Path:
     "Save only what the method trained: a PEFT adapter, or the trained tensors of a selective method."
     from peft import PeftModel
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
@@ -205,7 +278,9 @@ def save_adapter(model, path) -> Path:
     (path/'selective_config.json').write_text(json.dumps({'method': getattr(model, 'lowres_selective', 'full'), 'params': names}))
     return path
 
-def load_adapter(model, path):
+def load_adapter(model, # a fresh base model of the kind the adapter was trained on
+                 path, # folder written by `save_adapter`
+                ):
     "Load an adapter saved by `save_adapter` onto `model` (a fresh base of the same kind); returns the model."
     from peft import PeftModel
     path = Path(path)
@@ -225,7 +300,9 @@ def load_adapter(model, path):
     return train_only(model, list(sd), cfg['method'])
 
 # %% ../nbs/20_peft.ipynb #bef297d4
-def merge_adapter(model, dtype:torch.dtype|None=None):
+def merge_adapter(model, # a trained model (a `PeftModel` is merged and consumed; a selective one is returned as is)
+                  dtype:torch.dtype|None=None, # cast the merged model to this dtype; None keeps the current one
+                 ):
     "A plain model with the adapter folded into its weights (consumes `model`); a 4-bit base is dequantized first."
     from peft import PeftModel
     if not isinstance(model, PeftModel): return model if dtype is None else model.to(dtype)   # selective: nothing to merge
@@ -242,7 +319,11 @@ def merge_adapter(model, dtype:torch.dtype|None=None):
     merged = model.merge_and_unload()
     return merged if dtype is None else merged.to(dtype)
 
-def save_merged(model, path, dtype:torch.dtype=torch.bfloat16, tokenizer=None) -> Path:
+def save_merged(model, # a trained model (consumed by the merge)
+                path, # folder to write the standalone model to
+                dtype:torch.dtype=torch.bfloat16, # dtype of the saved weights
+                tokenizer:'PreTrainedTokenizerBase|None'=None, # also save this tokenizer into `path`; None saves none
+               ) -> Path:
     "Merge the adapter (dequantizing a 4-bit base) and save a standalone model in `dtype` (16-bit by default)."
     merged = merge_adapter(model, dtype)
     merged.save_pretrained(str(path))
@@ -256,7 +337,9 @@ class StepTimer(TrainerCallback):
     def on_step_begin(self, args, state, control, **kw): self._t = time.perf_counter()
     def on_step_end(self, args, state, control, **kw): self.times.append(time.perf_counter() - self._t)
 
-def training_state_bytes(model, optimizer=None) -> int:
+def training_state_bytes(model, # the model being trained
+                         optimizer:torch.optim.Optimizer|None=None, # its optimizer, whose state is counted; None counts weights and gradients only
+                        ) -> int:
     "Bytes of the live training state: weights as stored (4-bit packed), gradients of trainable values, optimizer state."
     w = sum(q.numel()*q.element_size() for q in model.parameters())
     g = sum(q.numel()*q.element_size() for q in model.parameters() if q.requires_grad)
@@ -264,11 +347,15 @@ def training_state_bytes(model, optimizer=None) -> int:
             for t in s.values() if torch.is_tensor(t))
     return w + g + o
 
-def dir_mb(path) -> float:
+def dir_mb(path, # a folder (or file) on disk
+          ) -> float:
     "Size of the files under `path` in MB (2**20 bytes)."
     return sum(f.stat().st_size for f in Path(path).rglob('*') if f.is_file()) / 2**20
 
-def forward_ms(model, batch:dict, n:int=5) -> float:
+def forward_ms(model, # the model to time (run in eval mode)
+               batch:dict, # tokenizer output: tensors by name, moved to the model's device
+               n:int=5, # timed passes (the median is returned)
+              ) -> float:
     "Median milliseconds of one forward pass of `batch` (after one warm-up pass)."
     from lowres_ft.evaluate import eval_mode, model_device
     b = {k: v.to(model_device(model)) for k,v in batch.items()}
@@ -282,10 +369,16 @@ def forward_ms(model, batch:dict, n:int=5) -> float:
 
 # %% ../nbs/20_peft.ipynb #41837c34
 def method_costs(base, # a model (copied, not changed) or a zero-argument function returning a fresh one
-                 method:str, data, objective:str='sft', tokenizer=None,
+                 method:str, # a name in `METHODS`
+                 data, # training examples (any form `fit` takes)
+                 objective:str='sft', # a name in `OBJECTIVES`; it decides the model's task
+                 tokenizer:'PreTrainedTokenizerBase|None'=None, # the model's tokenizer (required: it encodes the latency inputs)
                  steps:int=3, # optimizer steps to time
                  texts:list[str]|None=None, # inputs for the latency test (default: 8 from `data`)
-                 method_kwargs:dict|None=None, preset=None, **fit_kw) -> dict:
+                 method_kwargs:dict|None=None, # options for the method, e.g. `{'r': 8}`; None: its defaults
+                 preset:'str|Preset|None'=None, # preset name or `Preset` (sequence length, batch size, learning rates); None: the active one
+                 **fit_kw, # more `fit` options
+                ) -> dict:
     "Train a copy of `base` with `method` for `steps` steps and measure what it costs (see the table's columns)."
     from lowres_ft.evaluate import model_device
     p = get_preset(preset)
@@ -326,7 +419,15 @@ def _task_of(objective:str) -> str:
     from lowres_ft.train import get_objective
     return get_objective(objective).task
 
-def cost_table(base, methods, data, objective:str='sft', tokenizer=None, quantized_base=None, progress:bool=True, **kw) -> pd.DataFrame:
+def cost_table(base, # a model or a zero-argument function returning a fresh one
+               methods, # names in `METHODS`, one row each
+               data, # training examples (any form `fit` takes)
+               objective:str='sft', # a name in `OBJECTIVES`
+               tokenizer:'PreTrainedTokenizerBase|None'=None, # the model's tokenizer
+               quantized_base:'Callable|None'=None, # a zero-argument function returning the 4-bit model for 'qlora'; None: 'qlora' gets a note instead
+               progress:bool=True, # show a progress bar over methods
+               **kw, # `method_costs` options, e.g. `steps=`
+              ) -> pd.DataFrame:
     "One `method_costs` row per method; 'qlora' uses `quantized_base`, and a method the model cannot take gets its reason."
     from tqdm.auto import tqdm
     rows = []
