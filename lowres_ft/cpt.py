@@ -37,11 +37,15 @@ def tokenizer_stats(tokenizer, # a Hugging Face tokenizer
     n_words = sum(len(t.split()) for t in texts); n_bytes = sum(len(t.encode('utf-8')) for t in texts)
     return dict(fertility=n_tok / n_words, bytes_per_token=n_bytes / n_tok, tokens=n_tok, words=n_words, bytes=n_bytes)
 
-def fertility(tokenizer, texts:list[str]) -> float:
+def fertility(tokenizer, # a Hugging Face tokenizer
+              texts:list[str], # text in the target language or domain
+             ) -> float:
     "Tokens per whitespace word of `tokenizer` on `texts` (1.0 = one token per word)."
     return tokenizer_stats(tokenizer, texts)['fertility']
 
-def bytes_per_token(tokenizer, texts:list[str]) -> float:
+def bytes_per_token(tokenizer, # a Hugging Face tokenizer
+                    texts:list[str], # text in the target language or domain
+                   ) -> float:
     "UTF-8 bytes per token of `tokenizer` on `texts` (higher = each position carries more text)."
     return tokenizer_stats(tokenizer, texts)['bytes_per_token']
 
@@ -52,7 +56,9 @@ def _char_ngrams(text:str, n:int) -> list[str]:
 
 class NgramLM:
     "An add-one smoothed character n-gram model (unigram of n-grams) of `texts`."
-    def __init__(self, texts:list[str], n:int=3):
+    def __init__(self, texts:list[str], # the text the model counts (at least one non-blank string)
+                 n:int=3, # characters per n-gram (a positive int)
+                ):
         texts = _check_texts(texts)
         if not isinstance(n, int) or n < 1: raise ValueError(f"n must be a positive int (characters per n-gram), got {n!r}.")
         self.n, self.counts = n, Counter(g for t in texts for g in _char_ngrams(t, n))
@@ -72,9 +78,13 @@ def relevance_scores(texts:list[str], # candidate documents
     dom, gen = NgramLM(_check_texts(in_domain, 'in_domain'), n), NgramLM(_check_texts(general, 'general'), n)
     return np.array([gen.bits(t) - dom.bits(t) for t in texts])
 
-def relevance_filter(texts:list[str], in_domain:list[str], general:list[str],
+def relevance_filter(texts:list[str], # candidate documents
+                     in_domain:list[str], # a small seed set of in-domain text
+                     general:list[str], # a sample of general text
                      threshold:float=0.0, # keep texts scoring above this (bits per n-gram)
-                     n:int=3, verbose:bool=True) -> list[str]:
+                     n:int=3, # characters per n-gram
+                     verbose:bool=True, # print how many texts were kept
+                    ) -> list[str]:
     "The texts whose relevance score is above `threshold`, in their original order."
     s = relevance_scores(texts, in_domain, general, n)
     kept = [t for t, v in zip(texts, s) if v > threshold]
@@ -85,7 +95,9 @@ def relevance_filter(texts:list[str], in_domain:list[str], general:list[str],
 def cpt_data(target:list[str], # the domain / task / language text
              general:list[str]|None=None, # general text to replay
              replay:float=0.0, # share of the training stream that is general text, in [0, 1)
-             seed:int=0, verbose:bool=False):
+             seed:int=0, # seeds the replay draw and the shuffle
+             verbose:bool=False, # print the mix's counts
+            ):
     "The CPT training texts: `target` with a share `replay` of `general` text mixed in (as a `text` Dataset)."
     target = _check_texts(target, 'target')
     if isinstance(replay, bool) or not isinstance(replay, (int, float)) or not 0 <= replay < 1:
@@ -95,12 +107,16 @@ def cpt_data(target:list[str], # the domain / task / language text
     return as_dataset([{'text': t} for t in texts], 'target')
 
 def continued_pretraining(model, # model or name for `core.load_model`
-                          target:list[str], general:list[str]|None=None, replay:float=0.0,
+                          target:list[str], # the domain, task or language text to train on
+                          general:list[str]|None=None, # general text to replay; needed when `replay > 0`
+                          replay:float=0.0, # share of the training stream that is general text, in [0, 1)
                           objective:str='causal_lm', # 'causal_lm' (decoders) or 'masked_lm' (encoders)
                           method:str|None='full', # any `train.METHODS` name; 'lora' forgets less on decoders
                           warmup:float=0.1, # re-warming: warm-up as a fraction of the steps (< 1) or a step count
                           lr:float|None=None, # peak learning rate; default: the preset's
-                          seed:int=0, **kwargs) -> 'FitResult':
+                          seed:int=0, # seeds the data mix and the training run
+                          **kwargs, # more `train.fit` options, e.g. `max_steps=`
+                         ) -> 'FitResult':
     "DAPT/TAPT/LAFT: `train.fit` on `target` with `replay` general text and a re-warmed cosine schedule."
     if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or warmup < 0:
         raise ValueError(f"warmup must be a fraction in [0, 1) or a number of steps, got {warmup!r}.")
@@ -113,9 +129,10 @@ def continued_pretraining(model, # model or name for `core.load_model`
 # %% ../nbs/10_continued_pretraining.ipynb #ee650596
 def train_new_tokens(texts:list[str], # target-language (or domain) text
                      n:int, # how many new tokens to return
-                     tokenizer=None, # the tokenizer to extend: its single tokens are skipped
+                     tokenizer:'PreTrainedTokenizerBase|None'=None, # the tokenizer to extend (its single tokens are skipped); None: savings counted in UTF-8 bytes
                      vocab_size:int|None=None, # BPE vocabulary trained on `texts` (default: 256 + 4n)
-                     min_frequency:int=2) -> list[str]:
+                     min_frequency:int=2, # BPE merges need at least this many occurrences in `texts`
+                    ) -> list[str]:
     "The `n` new tokens that save the most positions on `texts`, learned by a BPE trained on them."
     from tokenizers import Tokenizer, models, trainers, pre_tokenizers, decoders
     texts = _check_texts(texts)
@@ -139,7 +156,8 @@ def _new_rows(weight:torch.Tensor, old_ids:list[list[int]], init:str, std:float,
     g = torch.Generator().manual_seed(seed)
     return torch.randn(len(old_ids), weight.shape[1], generator=g).to(weight) * std
 
-def extend_tokenizer(tokenizer, model, # the tokenizer and the model to extend (in place)
+def extend_tokenizer(tokenizer, # the tokenizer to extend (in place)
+                     model, # the model whose embeddings grow to match (in place)
                      new_tokens:list[str], # token strings, e.g. from `train_new_tokens`
                      init:str='mean', # 'mean' of old sub-token embeddings, or 'random'
                      seed:int=0, # seeds 'random' init
@@ -176,7 +194,12 @@ def extend_tokenizer(tokenizer, model, # the tokenizer and the model to extend (
 
 # %% ../nbs/10_continued_pretraining.ipynb #3c43a1f6
 @register_method('lora_new_tokens', 'LoRA plus trainable rows for added tokens (PEFT trainable_token_indices); saved with the adapter')
-def lora_new_tokens(model, task:str='causal_lm', token_ids:list[int]=None, **kwargs):
+def lora_new_tokens(model, # the model to adapt, already resized by `extend_tokenizer`
+                    task:str='causal_lm', # the model's task: 'causal_lm', 'classification', 'masked_lm' or 'embedding'
+                    token_ids:list[int]=None, # ids of the added tokens (as `extend_tokenizer` returns them); required
+                    **kwargs, # `lora` options, e.g. `r=8`
+                   ):
+    "LoRA adapters plus trainable embedding rows for the added `token_ids`; both are saved with the adapter."
     if not token_ids: raise ValueError("lora_new_tokens needs token_ids=[...] (the ids extend_tokenizer returned).")
     n = model.get_input_embeddings().weight.shape[0]
     bad = [i for i in token_ids if not 0 <= i < n]
@@ -184,13 +207,20 @@ def lora_new_tokens(model, task:str='causal_lm', token_ids:list[int]=None, **kwa
     layer = 'embed_tokens' if any(k.endswith('embed_tokens') for k, _ in model.named_modules()) else None
     return lora(model, task=task, trainable_token_indices={layer: list(token_ids)} if layer else list(token_ids), **kwargs)
 
-def save_extended(model, tokenizer, path) -> Path:
+def save_extended(model, # an extended model, plain or carrying a PEFT adapter
+                  tokenizer, # its extended tokenizer
+                  path, # folder to write (created if missing)
+                 ) -> Path:
     "Save an extended model (or its PEFT adapter) and tokenizer into one folder `path`."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path); tokenizer.save_pretrained(path)
     return path
 
-def load_extended(path, base:str|None=None, task:str='causal_lm', **kwargs):
+def load_extended(path, # folder written by `save_extended`
+                  base:str|None=None, # base model name or path for an adapter; None: the one recorded in the adapter
+                  task:str='causal_lm', # the model's task for `core.load_model`
+                  **kwargs, # more `core.load_model` options
+                 ):
     "Load (model, tokenizer) saved by `save_extended`; for an adapter, the base is resized to the tokenizer first."
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"{path} is not a folder; pass the folder given to save_extended.")
@@ -203,7 +233,9 @@ def load_extended(path, base:str|None=None, task:str='causal_lm', **kwargs):
     return PeftModel.from_pretrained(m, path), tok
 
 # %% ../nbs/10_continued_pretraining.ipynb #592794dc
-def transfer_encoder(src, dst) -> 'torch.nn.Module':
+def transfer_encoder(src, # the model to copy the backbone from
+                     dst, # a model with the same backbone (changed in place and returned)
+                    ) -> 'torch.nn.Module':
     "Copy the shared backbone weights of `src` (e.g. after MLM CPT) into `dst` (e.g. a classifier); returns `dst`."
     a, b = src.base_model, dst.base_model
     if type(a).__name__ != type(b).__name__:

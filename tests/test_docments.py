@@ -10,7 +10,7 @@ from fastcore.docments import docments, docstring
 import lowres_ft
 
 # Modules whose public API must be fully documented. To hold another module to it, add its name here.
-DOCUMENTED = ('data', 'peft_methods')
+DOCUMENTED = ('data', 'peft_methods', 'cpt')
 
 _SKIP_PARAMS = ('self', 'cls')
 _VAR = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
