@@ -4,15 +4,28 @@
 and `> subtitle` into front matter, renders `show_doc` API reference for every exported symbol) into `_proc/`, then
 translates the few Quarto conventions MkDocs does not know (front matter, `#| echo: false`, `#| include: false`,
 `#| output: false`) into plain notebook cells and tags for mkdocs-jupyter, and points `docs_dir` at the result.
+After each page renders it keeps the offline site self-contained and its navigation true to the page:
+symbol links to the published site become links between local pages, the Colab badge image is a local file, and
+the table of contents and nav label are read from the headings the page really has (headings with code in them
+keep their code and their anchors).
 Set LOWRES_FT_DOCS_RAW=1 to render `nbs/` as is (no nbdev processing: faster, but directives stay visible).
 """
 from __future__ import annotations
-import json, os, re, shutil
+import html, json, os, re, shutil
 from pathlib import Path
 
 import yaml
 
 _QUARTO_ATTRS = re.compile(r'(\]\([^)]*\))\{[^}]*\}')
+# nbdev's show_doc types a parameter without an annotation by its default: `ax:NoneType=None`. It has no type.
+_NONETYPE = re.compile(r'(\w+):\s*NoneType(\s*=\s*None)')
+COLAB_BADGE = 'https://colab.research.google.com/assets/colab-badge.svg'
+BADGE_FILE = 'assets/colab-badge.svg'   # the badge image, drawn locally: the offline site loads nothing from the web
+_BADGE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="117" height="20" role="img" aria-label="Open in Colab">'
+              '<rect width="117" height="20" rx="3" fill="#555"/><rect x="54" width="63" height="20" rx="3" fill="#f9ab00"/>'
+              '<rect x="54" width="6" height="20" fill="#f9ab00"/>'
+              '<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">'
+              '<text x="27" y="14">Open in</text><text x="85.5" y="14" fill="#222">Colab</text></g></svg>')
 _DIRECTIVE = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
 
 
@@ -53,6 +66,7 @@ def adapt_notebook(nb: dict) -> dict:
     cells = []
     for c in nb.get('cells', []):
         src = ''.join(c.get('source', ''))
+        if c['cell_type'] == 'markdown' and re.fullmatch(r'\s*<!--.*?-->\s*', src, re.S): continue   # nbdev's notice
         if c['cell_type'] == 'raw':
             md = _front_matter_cell(src)
             if md: cells.append(md)
@@ -67,7 +81,9 @@ def adapt_notebook(nb: dict) -> dict:
             c['metadata'] = {'tags': sorted(tags)}   # drop nbdev's timing metadata (not valid nbformat)
             for o in c.get('outputs', []):             # show_doc's Quarto link attributes: [source](url){target=...}
                 md = o.get('data', {}).get('text/markdown')
-                if md: o['data']['text/markdown'] = _QUARTO_ATTRS.sub(r'\1', ''.join(md))
+                if md: o['data']['text/markdown'] = _NONETYPE.sub(r'\1\2', _QUARTO_ATTRS.sub(r'\1', ''.join(md)))
+                txt = o.get('data', {}).get('text/plain')
+                if txt and md: o['data']['text/plain'] = _NONETYPE.sub(r'\1\2', ''.join(txt))
             if not c['source'].strip() and not c.get('outputs'): continue
         cells.append({k: v for k, v in c.items() if k in _CELL_KEYS[c['cell_type']]})   # nbdev adds e.g. `has_sd`
     nb['cells'] = cells
@@ -75,14 +91,14 @@ def adapt_notebook(nb: dict) -> dict:
 
 
 def page_name(nb_path: Path, nb: dict | None = None) -> str:
-    "The page name Quarto gives a notebook: front matter `output-file`, else the stem without its number prefix."
+    "The page name the nbdev site gives a notebook: front matter `output-file`, else the stem without its number prefix."
     nb = nb if nb is not None else json.loads(Path(nb_path).read_text(encoding='utf-8'))
     for c in nb.get('cells', [])[:2]:
         s = ''.join(c.get('source', '')).strip()
         if c['cell_type'] == 'raw' and s.startswith('---'):
             out = (yaml.safe_load(s.strip('-').strip()) or {}).get('output-file')
             if out: return Path(out).stem
-    return re.sub(r'^\d+_', '', Path(nb_path).stem)
+    return re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb_path).stem.lower())   # nbdev's rule (config.nbpath2html): 00a_x -> x
 
 
 def course_order(root: Path) -> list[str]:
@@ -125,3 +141,50 @@ def on_config(config, **kwargs):
     config['docs_dir'] = str(out)
     config['nav'] = json.loads((out/'nav.json').read_text())   # sidebar.yml order = course order
     return config
+
+
+_HEADING = re.compile(r'<h([1-6])\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+
+
+def _text(fragment: str) -> str:
+    "The text a reader sees in an HTML fragment (tags and the `¶` permalink dropped)."
+    return ' '.join(html.unescape(re.sub(r'<[^>]+>', '', fragment)).replace('\u00b6', '').split())
+
+
+def toc_tokens(page_html: str) -> list[dict]:
+    "Table-of-contents tokens (as `mkdocs.structure.toc.get_toc` takes them) for the headings `page_html` really has."
+    root: list[dict] = []
+    stack: list[dict] = []
+    for m in _HEADING.finditer(page_html):
+        level, name = int(m.group(1)), _text(m.group(3))
+        if not name: continue
+        tok = {'level': level, 'id': html.unescape(m.group(2)), 'name': html.escape(name, quote=False), 'children': []}
+        while stack and stack[-1]['level'] >= level: stack.pop()
+        (stack[-1]['children'] if stack else root).append(tok)
+        stack.append(tok)
+    return root
+
+
+def local_links(page_html: str, site_url: str) -> str:
+    "Links to pages of the published site (nbdev's symbol links) as links between the pages of this build."
+    if not site_url: return page_html
+    base = re.escape(site_url.rstrip('/') + '/')
+    return re.sub(rf'href="{base}([\w.-]+\.html(?:#[^"]*)?)"', r'href="\1"', page_html)
+
+
+def on_page_content(html_out, page, config, files, **kwargs):
+    "Offline links and badge; the TOC and nav label from the rendered headings (mkdocs-jupyter drops inline code)."
+    html_out = local_links(html_out, config.get('site_url') or '')
+    html_out = html_out.replace(f'src="{COLAB_BADGE}"', f'src="{BADGE_FILE}"')
+    from mkdocs.structure.toc import get_toc
+    toks = toc_tokens(html_out)
+    page.toc = get_toc(toks)
+    h1 = next((t for t in toks if t['level'] == 1), None)
+    if h1: page.title = html.unescape(h1['name'])
+    return html_out
+
+
+def on_post_build(config, **kwargs):
+    badge = Path(config['site_dir'])/BADGE_FILE
+    badge.parent.mkdir(parents=True, exist_ok=True)
+    badge.write_text(_BADGE_SVG, encoding='utf-8')
