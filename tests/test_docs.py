@@ -55,8 +55,9 @@ def site(tmp_path_factory):
                        cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ, 'MPLBACKEND': 'Agg'})
     if r.returncode:
         why = re.findall(r'Exception: (Error in notebook: .*? in cell \d+ :\n(?:.*\n){1,4})', r.stderr)
-        hint = ('nbdev runs every cell that imports something while it builds the docs: keep imports in their own cell '
-                '(nbdev FAQ "cells containing imports and other code")\n' + ''.join(why[:1])) if why else r.stderr[-6000:]
+        hint = ('nbdev executes every exported cell, every show_doc and every cell containing an import while it builds the '
+                'docs (keep imports in cells of their own); one of them failed. Every name an exported signature uses must '
+                'be imported in an exported cell.\n' + ''.join(why[:1])) if why else r.stderr[-6000:]
         pytest.fail(f'mkdocs build failed (nbdev-docs would fail the same way):\n{hint}')
     return out
 
