@@ -6,64 +6,50 @@ Docs: https://lowres-ft.github.io/lowres_ft/bench.html.md"""
 
 # %% ../nbs/95_bench.ipynb #544cc2a2
 from __future__ import annotations
-import time, math, threading, tempfile, os
+import copy, time, math, tempfile, os
 from pathlib import Path
 import pandas as pd
 import torch
+from .core import (PeakMemory, count_parameters, cpu_bf16, get_device, get_precision, get_preset, load_model,
+                            load_tokenizer, torch_dtype)
+from .train import fit
+from .guide import GPUS, gpu_name, model_config, peak_probe, train_flops
 
 # %% auto #0
-__all__ = ['ARCHS', 'PEAK_FLOPS', 'VARIANTS', 'REAL_ARCHS', 'arch_config', 'param_counts', 'train_flops_per_token',
-           'cpu_matmul_flops', 'peak_flops', 'PeakMemory', 'ragged_tokens', 'bench_run', 'bench']
+__all__ = ['ARCHS', 'VARIANTS', 'REAL_ARCHS', 'arch_config', 'train_flops_per_token', 'cpu_matmul_flops', 'peak_flops',
+           'ragged_tokens', 'bench_run', 'bench']
 
 # %% ../nbs/95_bench.ipynb #c5ed5d83
-ARCHS = {
-    # shapes from each model's published config.json
-    'smollm2-135m': dict(cls='LlamaConfig', hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
-                         num_key_value_heads=3, vocab_size=49152, tie_word_embeddings=True, rope_theta=100000.0),
-    'qwen2.5-0.5b': dict(cls='Qwen2Config', hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-                         num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True, rope_theta=1000000.0),
-    'llama-3.2-1b': dict(cls='LlamaConfig', hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
-                         num_key_value_heads=8, vocab_size=128256, tie_word_embeddings=True, rope_theta=500000.0),
-    'llama-7b':     dict(cls='LlamaConfig', hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
-                         num_key_value_heads=32, vocab_size=32000, tie_word_embeddings=False),
-    # the embedded tiny decoder's shape: runs anywhere, for tests
-    'tiny':         dict(cls='LlamaConfig', hidden_size=96, intermediate_size=256, num_hidden_layers=3, num_attention_heads=4,
-                         num_key_value_heads=4, vocab_size=1024, tie_word_embeddings=True),
+ARCHS = {   # short names for the guide's stored model shapes (`guide.MODEL_CONFIGS`, from each model's published config.json)
+    'smollm2-135m': 'HuggingFaceTB/SmolLM2-135M-Instruct',
+    'qwen2.5-0.5b': 'Qwen/Qwen2.5-0.5B-Instruct',
+    'llama-3.2-1b': 'meta-llama/Llama-3.2-1B',
+    'llama-7b':     'meta-llama/Llama-2-7b-hf',
+    'tiny':         'embedded:tiny',   # the embedded tiny decoder's shape: runs anywhere, for tests
 }
 
 def arch_config(name:str, # a key of `ARCHS`
-                max_position_embeddings:int=4096):
-    "The transformers config of architecture `name`."
-    import transformers
+                max_position_embeddings:int=4096, # positions the built model supports
+               ):
+    "The transformers config of architecture `name` (`guide.model_config` of its model)."
     if name not in ARCHS: raise ValueError(f"Unknown architecture {name!r}; use one of {list(ARCHS)}.")
-    kw = dict(ARCHS[name]); cls = getattr(transformers, kw.pop('cls'))
-    return cls(max_position_embeddings=max_position_embeddings, **kw)
-
-def param_counts(cfg) -> dict:
-    "Parameters of a decoder config: embeddings, transformer blocks, and the LM head if untied."
-    d, f, L, v = cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers, cfg.vocab_size
-    kv = d // cfg.num_attention_heads * cfg.num_key_value_heads
-    attn = d*d*2 + d*kv*2 + (2*kv + d if getattr(cfg, 'model_type', '') == 'qwen2' else 0)   # q,o + k,v (+ qkv biases in Qwen2)
-    blocks = L*(attn + 3*d*f + 2*d) + d
-    emb = v*d
-    return dict(embedding=emb, blocks=blocks, head=0 if cfg.tie_word_embeddings else emb,
-                total=emb + blocks + (0 if cfg.tie_word_embeddings else emb))
+    cfg = copy.deepcopy(model_config(ARCHS[name]))
+    cfg.max_position_embeddings = max_position_embeddings
+    return cfg
 
 # %% ../nbs/95_bench.ipynb #15227056
-def train_flops_per_token(cfg, seq_len:int, # tokens per sequence
-                          method:str='full', # 'full' | 'lora' | 'qlora'
-                          adapter_params:int=0, # trainable adapter parameters (LoRA)
+def train_flops_per_token(cfg, # a transformers config (e.g. `arch_config(name)`)
+                          seq_len:int, # tokens per sequence
+                          method:str='full', # any registered method ('full', 'lora', 'qlora', ...)
                          ) -> float:
-    "Model FLOPs per trained token (forward + backward) for `method`."
-    pc = param_counts(cfg)
-    matmul = pc['blocks'] + pc['embedding']          # the LM head (tied or not) multiplies every token
-    attn = 12 * cfg.num_hidden_layers * cfg.hidden_size * seq_len
-    per_param = 6 if method == 'full' else 4
-    return per_param*matmul + attn + 6*adapter_params
+    "Model FLOPs per trained token (forward + backward) for `method`: `guide.train_flops` for one sequence, per token."
+    f = train_flops(cfg, method, seq_len, 'causal_lm')
+    return (f['forward'] + f['backward'])/seq_len
 
-PEAK_FLOPS = {'H200': 989e12, 'H100': 989e12, 'A100': 312e12, 'L4': 121e12, 'A10': 125e12, 'T4': 65e12}   # dense bf16/fp16
-
-def cpu_matmul_flops(dtype:torch.dtype=torch.bfloat16, n:int=2048, seconds:float=1.0) -> float:
+def cpu_matmul_flops(dtype:torch.dtype=torch.bfloat16, # dtype of the product
+                     n:int=2048, # matrix size
+                     seconds:float=1.0, # how long to measure
+                    ) -> float:
     "FLOP/s of an n x n matrix product on this CPU with the current thread count, measured now (the CPU's practical peak)."
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     for _ in range(2): a @ b                                   # warm-up: kernel choice, caches
@@ -71,30 +57,19 @@ def cpu_matmul_flops(dtype:torch.dtype=torch.bfloat16, n:int=2048, seconds:float
     while time.perf_counter() - t0 < seconds: a @ b; k += 1
     return 2 * n**3 * k / (time.perf_counter() - t0)
 
-def peak_flops(device=None) -> float|None:
-    "Dense bf16/fp16 peak FLOP/s of the current GPU, or None (CPU, unknown GPU)."
-    if not torch.cuda.is_available(): return None
-    name = torch.cuda.get_device_name(device)
-    return next((v for k,v in PEAK_FLOPS.items() if k in name), None)
+def peak_flops(device=None, # a CUDA device (default: the current one)
+               precision:str='bf16', # 'bf16' | 'fp16' | 'fp32'
+              ) -> float|None:
+    "Dense peak FLOP/s of the current GPU from `guide.GPUS`, or None (CPU, or a GPU not in the table)."
+    g = gpu_name(device)
+    return None if g is None else (GPUS[g][precision] or GPUS[g]['fp16'])
 
 # %% ../nbs/95_bench.ipynb #47c97284
-class PeakMemory:
-    "Peak memory during a block: CUDA `max_memory_allocated`, or on CPU the process's peak RSS sampled every 5 ms."
-    def __init__(self): self.peak_gb = None; self.kind = 'cuda max_memory_allocated' if torch.cuda.is_available() else 'cpu peak RSS (sampled)'
-    def __enter__(self):
-        if torch.cuda.is_available(): torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
-        else:
-            import psutil
-            self._proc, self._stop, self._peak = psutil.Process(), threading.Event(), 0
-            def watch():
-                while not self._stop.is_set(): self._peak = max(self._peak, self._proc.memory_info().rss); time.sleep(0.005)
-            self._t = threading.Thread(target=watch, daemon=True); self._t.start()
-        return self
-    def __exit__(self, *a):
-        if torch.cuda.is_available(): torch.cuda.synchronize(); self.peak_gb = torch.cuda.max_memory_allocated()/2**30
-        else: self._stop.set(); self._t.join(); self.peak_gb = self._peak/2**30
-
-def ragged_tokens(n:int, seq_len:int, vocab:int, seed:int=0):
+def ragged_tokens(n:int, # examples
+                  seq_len:int, # the longest example, in tokens
+                  vocab:int, # token ids are drawn from [3, vocab)
+                  seed:int=0, # for the lengths and the ids
+                 ):
     "A pre-tokenized SFT dataset of `n` examples with lengths uniform in [seq_len/4, seq_len]."
     from datasets import Dataset
     g = torch.Generator().manual_seed(seed)
@@ -119,20 +94,17 @@ VARIANTS = {
 def bench_run(arch:str='tiny', method:str='lora', variant:str='lowres', seq_len:int=512, batch_size:int=8,
               n_examples:int=64, precision:str|None=None, seed:int=0) -> dict:
     "Train one SFT epoch of `arch` with `method` and `variant`; tokens/s, peak memory and MFU."
-    from lowres_ft.core import get_precision, torch_dtype, get_device, count_parameters, load_model
-    from lowres_ft.train import fit
-    from transformers import AutoModelForCausalLM, AutoConfig
+    from transformers import AutoModelForCausalLM
     if arch not in ARCHS and arch not in REAL_ARCHS: raise ValueError(f"Unknown architecture {arch!r}; use one of {list(ARCHS) + list(REAL_ARCHS)}.")
     if variant not in VARIANTS: raise ValueError(f"Unknown variant {variant!r}; use one of {list(VARIANTS)}.")
     if method not in ('full','lora','qlora'): raise ValueError(f"method must be 'full', 'lora' or 'qlora', not {method!r}.")
     batch_size = _bench_sizes(seq_len, batch_size, n_examples)
-    from lowres_ft.core import get_preset, load_tokenizer, resolve_model
     dev = get_device(); kw = dict(VARIANTS[variant]); want = kw.pop('precision', None) or precision
-    if want == 'bf16' and dev.type == 'cpu' and not _cpu_bf16(): want = 'fp32'   # TRL's bf16 default cannot apply here
+    if want == 'bf16' and dev.type == 'cpu' and not cpu_bf16(): want = 'fp32'   # TRL's bf16 default cannot apply here
     preset = get_preset('small', precision=want or 'auto', cpu_threads=torch.get_num_threads())
     prec = get_precision(preset, dev)
     real = arch in REAL_ARCHS
-    cfg = AutoConfig.from_pretrained(resolve_model(REAL_ARCHS[arch])) if real else arch_config(arch, max_position_embeddings=max(seq_len, 512))
+    cfg = model_config(REAL_ARCHS[arch]) if real else arch_config(arch, max_position_embeddings=max(seq_len, 512))
     tok = load_tokenizer(REAL_ARCHS[arch]) if real else _bench_tokenizer()
     if real and method != 'qlora': model = load_model(REAL_ARCHS[arch], device=dev)
     elif method == 'qlora' and real: model = load_model(REAL_ARCHS[arch], quantize='4bit')
@@ -146,18 +118,18 @@ def bench_run(arch:str='tiny', method:str='lora', variant:str='lowres', seq_len:
     real_tokens = sum(len(x) for x in ds['input_ids'])
     kw.update(max_length=seq_len, per_device_train_batch_size=batch_size, num_train_epochs=1, max_steps=-1, logging_steps=10**6)
     import gc; gc.collect()
-    with PeakMemory() as mem:
+    with PeakMemory(device=dev) as mem:   # the weights + the peak rise from the start of training
         res = fit(model, ds, objective='sft', method='lora' if method != 'full' else 'full', tokenizer=tok,
-                  preset=preset, progress=False, seed=seed, learning_rate=1e-5, **kw)
+                  preset=preset, progress=False, seed=seed, learning_rate=1e-5, callbacks=(peak_probe(mem),), **kw)
     secs = res.trainer.state.log_history[-1]['train_runtime']
     pc = count_parameters(res.model)
     tps = real_tokens/secs
-    flops = train_flops_per_token(cfg, seq_len, method, 0 if method == 'full' else pc.trainable)
+    flops = train_flops_per_token(cfg, seq_len, method)
     peak = peak_flops() or (cpu_matmul_flops() if dev.type == 'cpu' else None)   # CPU: the bf16 matmul peak, measured now
     del res, model; gc.collect()
     return dict(arch=arch, method=method, variant=variant, seq_len=seq_len, batch=batch_size, precision=prec,
                 threads=torch.get_num_threads() if dev.type == 'cpu' else None, gradient_checkpointing=kw['gradient_checkpointing'],
-                tokens_per_s=tps, peak_mem_gb=mem.peak_gb, mem_kind=mem.kind,
+                tokens_per_s=tps, peak_mem_gb=mem.gib, mem_kind=mem.kind,
                 mfu=(tps*flops/peak) if peak else float('nan'), trainable=pc.trainable, seconds=secs)
 
 REAL_ARCHS = {'smollm2': 'embedded:smollm2'}   # real weights (the embedded default), not a random init of the shape
@@ -173,13 +145,8 @@ def _bench_sizes(seq_len, batch_size, n_examples) -> int:
         batch_size = n_examples
     return batch_size
 
-def _cpu_bf16() -> bool:
-    from lowres_ft.core import cpu_bf16
-    return cpu_bf16()
-
 def _bench_tokenizer():
     "A tokenizer for pre-tokenized benchmarks (only its pad/eos ids are used): the embedded tiny one."
-    from lowres_ft.core import load_tokenizer
     return load_tokenizer('embedded:tiny')
 
 # %% ../nbs/95_bench.ipynb #7eb6d9fb

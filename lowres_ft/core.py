@@ -23,7 +23,7 @@ warnings.filterwarnings('ignore', message='.*is_gradient_checkpointing.*', categ
 __all__ = ['PRESETS', 'TASKS', 'Preset', 'hub_reachable', 'get_preset', 'get_device', 'cpu_bf16', 'get_precision', 'torch_dtype',
            'use_preset', 'describe_run', 'seed_everything', 'cache_dir', 'sha256_file', 'file_manifest', 'OfflineError',
            'encoder_path', 'resolve_model', 'load_tokenizer', 'bnb_available', 'quantization_config',
-           'quiet_transformers', 'load_model', 'ParamCount', 'count_parameters', 'estimate_memory']
+           'quiet_transformers', 'load_model', 'ParamCount', 'count_parameters', 'estimate_memory', 'PeakMemory']
 
 # %% ../nbs/00_core.ipynb #1e48bc73
 @dataclass(frozen=True)
@@ -326,28 +326,97 @@ def count_parameters(model) -> ParamCount:
     return ParamCount(total, trainable)
 
 # %% ../nbs/00_core.ipynb #84e80750
-def estimate_memory(n_params:int, # parameters in the model
+_BYTES = {'fp32': 4, 'fp16': 2, 'bf16': 2}
+_FROZEN_BYTES = {'8bit': 1, '4bit': 0.5625}   # bytes per quantized weight; NF4 + double-quant constants ~ 4.5 bits
+
+def _check_option(name, value, options):
+    if value not in options: raise ValueError(f"{name}={value!r} is not one of {list(options)}.")
+
+def estimate_memory(n_params:int, # parameters of the model as it trains (adapters included)
                     n_trainable:int|None=None, # parameters that train (default: all)
-                    precision:str='fp32', # weights/activations precision
-                    quantize:str|None=None, # None | '4bit' | '8bit' frozen base weights
-                    batch_size:int=8, seq_len:int=512, # tokens per step = batch_size * seq_len
+                    precision:str='fp32', # compute precision 'fp32' | 'fp16' | 'bf16'; 16-bit keeps an fp32 master copy of the trainables
+                    quantize:str|None=None, # None | '8bit' | '4bit' frozen base weights
+                    batch_size:int=8, seq_len:int=512, # sequences per step (paired objectives: chosen + rejected) x tokens each
                     hidden_size:int=576, n_layers:int=30, # model shape (default: SmolLM2-135M)
-                    vocab_size:int=49152, # for the logits
-                    gradient_checkpointing:bool=False, # keep only layer inputs
+                    vocab_size:int=49152, # width of the output layer: the vocabulary, or the number of labels
+                    gradient_checkpointing:bool=False, # keep only each layer's input and recompute one layer at a time
+                    intermediate_size:int|None=None, # MLP width (default: 8/3 x hidden_size, SmolLM2's ratio)
+                    n_quantized:int|None=None, # weights stored quantized (default: every frozen weight; bitsandbytes skips embeddings and heads)
+                    task:str='causal_lm', # 'causal_lm' | 'masked_lm': logits for every token; 'classification': one row per sequence
+                    reference_params:int=0, # parameters of a frozen reference copy kept beside the model (DPO/KTO with full fine-tuning)
+                    config=None, # a transformers config: supplies hidden_size, intermediate_size, n_layers and the output width
                    ) -> dict:
-    "Estimated peak training memory in GiB, split into weights, gradients, optimizer and activations."
+    "Estimated peak training memory in GiB: weights, reference copy, gradients, AdamW state and activations."
+    _check_option('precision', precision, tuple(_BYTES)); _check_option('quantize', quantize, (None, *_FROZEN_BYTES))
+    _check_option('task', task, ('causal_lm', 'masked_lm', 'classification'))
     n_trainable = n_params if n_trainable is None else n_trainable
     if n_trainable > n_params: raise ValueError("n_trainable cannot exceed n_params.")
-    wb = {'fp32':4, 'fp16':2, 'bf16':2}[precision]
-    frozen = n_params - n_trainable
-    frozen_b = {None:wb, '8bit':1, '4bit':0.5625}[quantize]  # NF4 + double-quant constants ~ 4.5 bits
-    weights = n_trainable*wb + frozen*frozen_b + (n_trainable*4 if wb == 2 else 0)   # fp32 master copy of trainables
-    grads = n_trainable*4 if wb == 2 else n_trainable*wb
-    optim = n_trainable*8                                                             # AdamW: two fp32 moments
+    if config is not None:
+        hidden_size, n_layers, intermediate_size = config.hidden_size, config.num_hidden_layers, config.intermediate_size
+        vocab_size = config.num_labels if task == 'classification' else config.vocab_size
+    h, L, i = hidden_size, n_layers, intermediate_size or round(8*hidden_size/3)
+    wb, frozen = _BYTES[precision], n_params - n_trainable
+    quantized = 0 if quantize is None else (frozen if n_quantized is None else min(n_quantized, frozen))
+    weights = (n_trainable*(4 if wb == 2 else wb)                     # trainables in fp32 (the master copy under autocast)
+               + quantized*_FROZEN_BYTES.get(quantize, 0) + (frozen - quantized)*wb)
+    grads, optim = n_trainable*4, n_trainable*8                       # fp32 gradients; AdamW's two fp32 moments
     tokens = batch_size*seq_len
-    per_layer = (2 if gradient_checkpointing else 34)*hidden_size*tokens*(wb if wb == 2 else 4)/2
-    acts = n_layers*per_layer + tokens*vocab_size*4*2                                 # + fp32 logits and their grad
+    # saved activations: ~(10h + 4i) values per token per layer in the compute dtype (SDPA: no seq_len² scores) + 2 fp32 norms;
+    # with checkpointing only each layer's input is kept, and one layer is recomputed at a time
+    layer = tokens*(10*h + 4*i)*wb
+    acts = L*tokens*2*h*wb + layer if gradient_checkpointing else L*(layer + tokens*2*h*4)
+    logit_rows = batch_size if task == 'classification' else tokens
+    acts += logit_rows*vocab_size*(wb + 4 + 4)                        # logits, their fp32 upcast for the loss, its gradient
     gib = 1024**3
-    out = dict(weights=weights/gib, gradients=grads/gib, optimizer=optim/gib, activations=acts/gib)
+    out = dict(weights=weights/gib, reference=reference_params*wb/gib, gradients=grads/gib, optimizer=optim/gib, activations=acts/gib)
     out['total'] = sum(out.values())
     return out
+
+# %% ../nbs/00_core.ipynb #0b75c135
+def _release_free_memory():
+    "Hand the C allocator's free pages back to the system (glibc `malloc_trim`), so that the RSS shows new allocations."
+    import ctypes, ctypes.util, gc
+    gc.collect()
+    try: ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError): pass   # not glibc (macOS, musl): its allocator returns memory its own way
+
+class PeakMemory:
+    "Peak memory of a block (GiB above its start, plus `held`): CUDA `max_memory_allocated`, or the CPU process's RSS sampled in a thread."
+    def __init__(self, held:int=0, # bytes allocated before the block that belong to the measurement (e.g. the model's weights)
+                 device=None, # 'cuda' or 'cpu' (default: cuda when available)
+                 interval:float=0.002, # seconds between RSS samples on a CPU
+                ):
+        self.device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
+        self.held, self.interval, self.start = int(held), interval, None
+        self.kind = 'cuda max_memory_allocated' if self.device.type == 'cuda' else 'cpu RSS (sampled)'
+        self._peak, self._stop = 0, None
+    def _now(self) -> int:
+        if self.device.type == 'cuda': torch.cuda.synchronize(self.device); return torch.cuda.memory_allocated(self.device)
+        return self._proc.memory_info().rss
+    def _watch(self):
+        while not self._stop.wait(self.interval): self._peak = max(self._peak, self._proc.memory_info().rss)
+    def reset(self):
+        "Measure from now on: the start and the peak become the current usage."
+        if self.device.type == 'cuda': torch.cuda.synchronize(self.device); torch.cuda.reset_peak_memory_stats(self.device)
+        else: _release_free_memory()   # pages freed earlier but kept by the allocator would absorb the rise unseen
+        self.start = self._peak = self._now()
+    def __enter__(self):
+        import threading
+        if self.device.type == 'cpu':
+            import psutil
+            self._proc = psutil.Process()
+        self.reset()
+        if self.device.type == 'cpu':
+            self._stop = threading.Event(); self._t = threading.Thread(target=self._watch, daemon=True); self._t.start()
+        return self
+    def __exit__(self, *exc):
+        if self.device.type == 'cpu': self._stop.set(); self._t.join(); self._peak = max(self._peak, self._now())
+    @property
+    def peak_bytes(self) -> int:
+        "The peak so far: its rise above the start, plus `held`."
+        if self.start is None: raise RuntimeError("PeakMemory measures inside `with PeakMemory() as pm:`; read it there or after.")
+        if self.device.type == 'cuda': self._peak = max(self._peak, torch.cuda.max_memory_allocated(self.device))
+        return max(self._peak - self.start, 0) + self.held
+    @property
+    def gib(self) -> float: return self.peak_bytes/2**30
+    def __repr__(self): return f'PeakMemory({self.gib:.3f} GiB, {self.kind})' if self.start is not None else 'PeakMemory(not started)'

@@ -6,18 +6,24 @@ Docs: https://lowres-ft.github.io/lowres_ft/guide.html.md"""
 
 # %% ../nbs/60_guide.ipynb #e2722baf
 from __future__ import annotations
-import contextlib, json, math, numbers, os, re, time, weakref, warnings
+import copy, json, math, numbers, os, re, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils.flop_counter import FlopCounterMode
+import lowres_ft
+from .core import (PRESETS, ParamCount, PeakMemory, count_parameters, estimate_memory, get_device, get_precision,
+                            get_preset, load_model, load_tokenizer, resolve_model, seed_everything)
+from .data import classification_task, domain_corpus
+from .train import fit, get_method, get_objective
 
 # %% auto #0
 __all__ = ['TASK_TYPES', 'FEEDBACK_KINDS', 'LANGUAGE_RESOURCES', 'CHAPTERS', 'TIERS', 'NOT_IMPLEMENTED', 'CLAIMS', 'PRESET_ORDER',
-           'MODEL_CONFIGS', 'GPUS', 'MFU', 'ENCODER_TYPES', 'METHODS', 'OBJECTIVES', 'SMOL', 'QWEN', 'MINILM',
-           'COLAB_RUNS', 'chapter_page', 'load_claims', 'evidence', 'measured_text', 'recommend', 'model_config',
-           'meta_model', 'trainable_parameters', 'estimate', 'PeakTensorMemory', 'measure', 'compare', 'colab_check',
-           'memory_bars', 'text_bars', 'wizard']
+           'MODEL_CONFIGS', 'GPUS', 'MFU', 'ENCODER_TYPES', 'SMOL', 'QWEN', 'MINILM', 'COLAB_RUNS', 'chapter_page',
+           'load_claims', 'evidence', 'measured_text', 'recommend', 'gpu_name', 'model_config', 'meta_model',
+           'method_model', 'method_parameters', 'train_flops', 'estimate', 'peak_probe', 'measure', 'compare',
+           'colab_check', 'memory_bars', 'text_bars', 'wizard']
 
 # %% ../nbs/60_guide.ipynb #e80f9b82
 TASK_TYPES = ('classification', 'sequence_labeling', 'generation')
@@ -267,7 +273,7 @@ def _claims_dir(root=None) -> Path:
     "`root`/data/claims; by default $LOWRES_FT_CLAIMS (where the chapters write) or the repository's data/claims."
     if root is None:
         if os.environ.get('LOWRES_FT_CLAIMS'): return Path(os.environ['LOWRES_FT_CLAIMS'])
-        import lowres_ft; root = Path(lowres_ft.__file__).resolve().parents[1]   # the repository: two levels above lowres_ft/guide.py
+        root = Path(lowres_ft.__file__).resolve().parents[1]   # the repository: two levels above lowres_ft/guide.py
     return Path(root)/'data'/'claims'
 
 def _evidence_key(rec): return (str(rec.get('date') or ''), PRESET_ORDER.index(rec['preset']) if rec.get('preset') in PRESET_ORDER else -1)
@@ -340,24 +346,38 @@ def recommend(n_labels:int, # labelled examples you have (for generation: instru
     return df[['rank', 'priority', 'technique', 'driver', 'reason', 'section', 'chapter', 'page', 'implemented', 'call', 'claim', 'measured_here']]
 
 # %% ../nbs/60_guide.ipynb #d3c1bace
-MODEL_CONFIGS = {  # config.json fields of the Hub models the `colab` preset and the survey's experiments use
+MODEL_CONFIGS = {  # config.json fields of the Hub models the `colab` preset, the survey's experiments and the benchmarks use
     'HuggingFaceTB/SmolLM2-135M-Instruct': dict(model_type='llama', vocab_size=49152, hidden_size=576, intermediate_size=1536,
-        num_hidden_layers=30, num_attention_heads=9, num_key_value_heads=3, tie_word_embeddings=True),
+        num_hidden_layers=30, num_attention_heads=9, num_key_value_heads=3, tie_word_embeddings=True, rope_theta=100000.0),
     'HuggingFaceTB/SmolLM2-360M-Instruct': dict(model_type='llama', vocab_size=49152, hidden_size=960, intermediate_size=2560,
-        num_hidden_layers=32, num_attention_heads=15, num_key_value_heads=5, tie_word_embeddings=True),
+        num_hidden_layers=32, num_attention_heads=15, num_key_value_heads=5, tie_word_embeddings=True, rope_theta=100000.0),
     'Qwen/Qwen2.5-0.5B-Instruct': dict(model_type='qwen2', vocab_size=151936, hidden_size=896, intermediate_size=4864,
-        num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2, tie_word_embeddings=True),
+        num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2, tie_word_embeddings=True, rope_theta=1000000.0),
+    'meta-llama/Llama-3.2-1B': dict(model_type='llama', vocab_size=128256, hidden_size=2048, intermediate_size=8192,
+        num_hidden_layers=16, num_attention_heads=32, num_key_value_heads=8, tie_word_embeddings=True, rope_theta=500000.0),
+    'meta-llama/Llama-2-7b-hf': dict(model_type='llama', vocab_size=32000, hidden_size=4096, intermediate_size=11008,
+        num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32, tie_word_embeddings=False),
     'sentence-transformers/all-MiniLM-L6-v2': dict(model_type='bert', vocab_size=30522, hidden_size=384, intermediate_size=1536,
         num_hidden_layers=6, num_attention_heads=12, max_position_embeddings=512),
     'FacebookAI/roberta-base': dict(model_type='roberta', vocab_size=50265, hidden_size=768, intermediate_size=3072,
         num_hidden_layers=12, num_attention_heads=12, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1),
 }
-GPUS = {  # usable memory (GiB) and dense peak throughput (FLOP/s) by precision; T4 per NVIDIA's datasheet
+GPUS = {  # usable memory (GiB) and dense peak throughput (FLOP/s) by precision, from NVIDIA's datasheets (no sparsity)
     'T4': dict(memory_gib=15.0, fp16=65e12, bf16=None, fp32=8.1e12),
+    'L4': dict(memory_gib=22.0, fp16=121e12, bf16=121e12, fp32=30.3e12),
+    'A10': dict(memory_gib=22.0, fp16=125e12, bf16=125e12, fp32=31.2e12),
     'A100-40GB': dict(memory_gib=39.5, fp16=312e12, bf16=312e12, fp32=19.5e12),
     'H100-80GB': dict(memory_gib=79.0, fp16=989e12, bf16=989e12, fp32=67e12),
+    'H200': dict(memory_gib=139.0, fp16=989e12, bf16=989e12, fp32=67e12),
 }
 MFU = 0.35  # assumed fraction of peak throughput a small-model training step reaches [I]
+
+def gpu_name(device=None) -> str|None:
+    "The `GPUS` key of the CUDA device in use (matched on its family name, e.g. 'NVIDIA A100-SXM4-40GB' -> 'A100-40GB'), or None."
+    if not torch.cuda.is_available(): return None
+    name = torch.cuda.get_device_name(device).upper()
+    family = lambda k: k.split('-')[0]
+    return next((k for k in sorted(GPUS, key=lambda k: -len(family(k))) if family(k) in name), None)
 
 # %% ../nbs/60_guide.ipynb #5a7fd27a
 def model_config(model):
@@ -367,22 +387,28 @@ def model_config(model):
     if isinstance(model, dict): d = dict(model); return AutoConfig.for_model(d.pop('model_type'), **d)
     if not isinstance(model, str): raise TypeError(f"model must be a name, config or dict, not {type(model).__name__}.")
     if model in MODEL_CONFIGS: return model_config(MODEL_CONFIGS[model])
-    from lowres_ft.core import PRESETS, resolve_model
     if model in PRESETS: return model_config(PRESETS[model].decoder)
-    if model.startswith('embedded:') or '/' not in model or __import__('os').path.isdir(model):
+    if model.startswith('embedded:') or '/' not in model or os.path.isdir(model):
         try: return AutoConfig.from_pretrained(resolve_model(model))
         except (OSError, ValueError) as e: raise ValueError(f"Unknown model {model!r}: use a folder, an embedded model, or one of {sorted(MODEL_CONFIGS)}.") from e
     raise ValueError(f"No stored config for {model!r}; pass its transformers config (AutoConfig.from_pretrained) or one of {sorted(MODEL_CONFIGS)}.")
 
 # %% ../nbs/60_guide.ipynb #dea90c00
 ENCODER_TYPES = ('bert', 'roberta', 'xlm-roberta', 'deberta-v2', 'distilbert', 'electra', 'mpnet')
-METHODS = ('full', 'lora', 'qlora', 'dora', 'bitfit', 'layernorm', 'prompt_tuning', 'ia3', 'hft')
+_TASKS = ('causal_lm', 'masked_lm', 'classification')
+# methods whose `apply` cannot run on the meta device, and the registered method whose trainable shapes they share
+_META_STANDINS = {'qlora': 'lora',   # needs real 4-bit weights: its trainables are LoRA's; `estimate` counts the 4-bit storage
+                  'pissa': 'lora'}   # initialises from an SVD of the real weights: the same adapter shapes as LoRA
 
-def meta_model(config, task:str|None=None, num_labels:int=2):
+def meta_model(config, # a transformers config (see `model_config`)
+               task:str|None=None, # 'causal_lm' | 'masked_lm' | 'classification' (default: classification for encoders)
+               num_labels:int=2, # classes, for classification
+              ):
     "The architecture of `config` built on the `meta` device (exact shapes, no memory): causal LM, masked LM or classifier."
     from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSequenceClassification
     task = task or ('classification' if config.model_type in ENCODER_TYPES else 'causal_lm')
-    _check_choice('task', task, ('causal_lm', 'masked_lm', 'classification'))
+    _check_choice('task', task, _TASKS)
+    config = copy.deepcopy(config)   # the caller's config keeps its num_labels
     if task == 'classification': config.num_labels = num_labels
     auto = dict(causal_lm=AutoModelForCausalLM, masked_lm=AutoModelForMaskedLM, classification=AutoModelForSequenceClassification)[task]
     with warnings.catch_warnings(), torch.device('meta'):
@@ -390,134 +416,156 @@ def meta_model(config, task:str|None=None, num_labels:int=2):
         return auto.from_config(config)
 
 def _linears(model):
-    "The (name, module) pairs of the body's linear layers, i.e. PEFT's 'all-linear' (no heads)."
+    "The (name, module) pairs of the body's linear layers: what bitsandbytes quantizes (no embeddings, heads or norms)."
     heads = ('lm_head', 'classifier', 'score', 'pooler')
     return [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and not any(h in n for h in heads)]
 
-def trainable_parameters(model, method:str='lora', r:int=16, n_virtual_tokens:int=20) -> tuple[int, int]:
-    "(total, trainable) parameter counts of `model` under `method`, counted from the module shapes."
-    _check_choice('method', method, METHODS)
-    ps = dict(model.named_parameters()); total = sum(v.numel() for v in ps.values())
-    head = sum(v.numel() for n, v in ps.items() if n.split('.')[0] in ('classifier', 'score', 'pooler'))  # new heads always train
-    if method == 'full': return total, total
-    if method == 'hft': return total, (total-head)//2 + head  # half fine-tuning: half of the body frozen
-    if method in ('lora', 'qlora', 'dora'):
-        lin = _linears(model)
-        return total, sum(r*(m.in_features+m.out_features) + (m.out_features if method == 'dora' else 0) for _, m in lin) + head
-    if method == 'bitfit': return total, sum(v.numel() for n, v in ps.items() if n.endswith('bias')) + head
-    if method == 'layernorm': return total, sum(v.numel() for n, v in ps.items() if 'norm' in n.lower()) + head
-    if method == 'prompt_tuning': return total, n_virtual_tokens*model.config.hidden_size + head
-    # (IA)³: one scale per output of key/value and per input of the MLP down-projection
-    return total, sum(m.out_features if any(k in n for k in ('k_proj', 'v_proj', '.key', '.value')) else m.in_features
-                      for n, m in _linears(model) if any(k in n for k in ('k_proj', 'v_proj', 'down_proj', '.key', '.value', 'output.dense'))
-                      and 'attention.output' not in n) + head
+def _model_task(model) -> str:
+    name = type(model).__name__
+    return 'classification' if name.endswith('ForSequenceClassification') else 'masked_lm' if name.endswith('ForMaskedLM') else 'causal_lm'
+
+def method_model(model, # a `meta_model` (copied, not changed), or anything `model_config` takes
+                 method:str='lora', # any registered method (`train.get_method`)
+                 task:str|None=None, # default: the model's head, or `meta_model`'s default for a config
+                 num_labels:int=2, # classes, when `model` is a config and task='classification'
+                 **method_kwargs, # the method's options, e.g. r=64 or num_virtual_tokens=20
+                ):
+    "`model` with the registered `method` applied on the `meta` device: what `train.fit` would train, in shapes only."
+    if isinstance(model, torch.nn.Module): task = task or _model_task(model); model = copy.deepcopy(model)
+    else: model = meta_model(model_config(model), task, num_labels); task = _model_task(model)
+    m = get_method(_META_STANDINS.get(method, method))   # an unknown name fails here, listing the registered ones
+    with warnings.catch_warnings(), torch.device('meta'):
+        warnings.simplefilter('ignore')
+        try: return m.apply(model, task=task, **method_kwargs)
+        except (NotImplementedError, RuntimeError) as e:
+            raise ValueError(f"method {method!r} cannot be applied to a meta-device model ({e}); count it on a loaded model "
+                             f"instead: core.count_parameters(train.apply_method(core.load_model(name), {method!r})).") from e
+
+_COUNTS = {}
+
+def method_parameters(model, # a config, a `MODEL_CONFIGS` name, an embedded model or preset, or a `meta_model`
+                      method:str='lora', # any registered method
+                      task:str|None=None, # 'causal_lm' | 'masked_lm' | 'classification' (default: see `meta_model`)
+                      num_labels:int=2, # classes, for classification
+                      **method_kwargs, # the method's options
+                     ) -> ParamCount:
+    "Total and trainable parameters under `method`: `core.count_parameters` of `method_model` (cached per config, method and options)."
+    if isinstance(model, torch.nn.Module): return count_parameters(method_model(model, method, task, **method_kwargs))
+    cfg = model_config(model)
+    key = (cfg.to_json_string(use_diff=False), method, task, num_labels, repr(sorted(method_kwargs.items())))
+    if key not in _COUNTS: _COUNTS[key] = count_parameters(method_model(cfg, method, task, num_labels, **method_kwargs))
+    return _COUNTS[key]
 
 # %% ../nbs/60_guide.ipynb #27357abf
-OBJECTIVES = ('causal_lm', 'sft', 'masked_lm', 'classification', 'dpo', 'orpo', 'simpo', 'kto')
-_BYTES = {'fp32': 4, 'fp16': 2, 'bf16': 2}
+_PAIRED = ('dpo', 'orpo', 'simpo')   # objectives that run a chosen and a rejected sequence per example
+_REFERENCE = ('dpo', 'kto')          # objectives that also run a frozen reference model forward
+_FLOPS = {}
 
-def _activation_bytes(cfg, tokens, wb, gradient_checkpointing):
-    "Saved activations of all layers: ~(10h + 4I) values per token per layer in the compute dtype, + 2 fp32 norms."
-    h, i, L = cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers
-    per_layer = tokens*(2*h*wb if gradient_checkpointing else (10*h + 4*i)*wb + 2*h*4)
-    return L*per_layer + (tokens*(10*h + 4*i)*wb if gradient_checkpointing else 0)  # + one layer recomputed
+def train_flops(model, # a config, a `MODEL_CONFIGS` name, an embedded model or a preset
+                method:str='lora', # any registered method
+                seq_len:int=512, # tokens in the sequence
+                task:str|None=None, # 'causal_lm' | 'masked_lm' | 'classification' (default: see `meta_model`)
+                num_labels:int=2, # classes, for classification
+                **method_kwargs, # the method's options
+               ) -> dict:
+    """FLOPs of training on one sequence of `seq_len` tokens under `method`: `{'forward': ..., 'backward': ...}`, counted
+    by `torch.utils.flop_counter.FlopCounterMode` on a meta-device forward and backward (cached). The backward pass
+    computes only the gradients the method needs, so frozen weights cost no weight-gradient matmuls."""
+    if not isinstance(seq_len, int) or seq_len < 1: raise ValueError(f"seq_len={seq_len!r} must be a positive integer.")
+    cfg = model_config(model)
+    key = (cfg.to_json_string(use_diff=False), method, seq_len, task, num_labels, repr(sorted(method_kwargs.items())))
+    if key in _FLOPS: return dict(_FLOPS[key])
+    m = method_model(cfg, method, task, num_labels, **method_kwargs)
+    task = task or _model_task(m.get_base_model() if hasattr(m, 'get_base_model') else m)
+    n = seq_len
+    if cfg.model_type in ENCODER_TYPES:   # learned absolute positions: a hard limit
+        limit = cfg.max_position_embeddings - ((cfg.pad_token_id or 0) + 1 if cfg.model_type in ('roberta', 'xlm-roberta') else 0)
+        if seq_len > limit: raise ValueError(f"seq_len={seq_len} is longer than the {limit} positions of this {cfg.model_type}; pass seq_len <= {limit}.")
+        pcfg = getattr(m, 'peft_config', {}).get('default')
+        n = min(seq_len, limit - (pcfg.num_virtual_tokens if getattr(pcfg, 'is_prompt_learning', False) else 0))   # virtual tokens take positions
+    ids = torch.zeros(1, n, dtype=torch.long, device='meta')
+    labels = torch.zeros(1, dtype=torch.long, device='meta') if task == 'classification' else ids
+    # a decoder without a cache object and without a mask checks its positions for packed sequences, which needs real values
+    extra = {'use_cache': True} if task == 'causal_lm' else {}
+    m.train()
+    with warnings.catch_warnings(), FlopCounterMode(display=False) as fc:
+        warnings.simplefilter('ignore')
+        loss = m(input_ids=ids, labels=labels, **extra).loss
+        fwd = fc.get_total_flops()
+        loss.backward()
+    _FLOPS[key] = dict(forward=fwd*seq_len/n, backward=(fc.get_total_flops() - fwd)*seq_len/n)   # n < seq_len only for soft prompts at the limit
+    return dict(_FLOPS[key])
 
 # %% ../nbs/60_guide.ipynb #59bb9c8c
 def estimate(model='HuggingFaceTB/SmolLM2-135M-Instruct', # a name in MODEL_CONFIGS, an embedded model, a preset, or a config
-             method:str='lora', # 'full' | 'lora' | 'qlora' | 'dora' | 'bitfit' | 'layernorm' | 'prompt_tuning' | 'ia3' | 'hft'
-             objective:str|None=None, # 'sft' | 'causal_lm' | 'masked_lm' | 'classification' | 'dpo' | 'orpo' | 'simpo' | 'kto'
+             method:str='lora', # any registered method ('full', 'lora', 'qlora', 'dora', 'ia3', 'prompt_tuning', 'hft', ...)
+             objective:str|None=None, # any registered objective (default: 'classification' for encoders, else 'sft')
              seq_len:int=512, # tokens per sequence (the `colab` preset's max_length)
              batch:int=8, # sequences per step (per device, before accumulation)
              precision:str='fp16', # 'fp16' (T4) | 'bf16' | 'fp32'
              quantize:str|None=None, # None | '8bit' | '4bit' frozen base weights ('qlora' implies '4bit')
              gradient_checkpointing:bool=False, # recompute activations in backward
-             r:int=16, # LoRA rank (survey default r = alpha = 16)
+             r:int|None=None, # LoRA rank (default: the method's own, r = alpha = 16 per the survey)
              gpu:str='T4', # a key of GPUS: memory to fit and throughput for the time estimate
              num_labels:int=2, # classes, for classification
+             method_kwargs:dict|None=None, # other options of the method, e.g. {'num_virtual_tokens': 20}
             ) -> dict:
-    "Predicted peak training memory (GiB) and time per step for a model x method x shape, and whether it fits `gpu`."
-    _check_choice('precision', precision, tuple(_BYTES)); _check_choice('gpu', gpu, tuple(GPUS))
+    """Predicted peak training memory (GiB) and time per step for a model x method x shape, and whether it fits `gpu`.
+    Parameters are counted on the meta device with the registered method applied (`method_parameters`); 'qlora'
+    counts LoRA's trainables on top of 4-bit storage of the body's linear weights, since 4-bit quantization cannot
+    run on the meta device. Memory is `core.estimate_memory`; time is `train_flops` at `MFU` of the GPU's peak."""
+    _check_choice('precision', precision, ('fp32', 'fp16', 'bf16')); _check_choice('gpu', gpu, tuple(GPUS))
     _check_choice('quantize', quantize, (None, '8bit', '4bit'))
-    for k, v in dict(seq_len=seq_len, batch=batch, r=r).items():
-        if not isinstance(v, int) or v < 1: raise ValueError(f"{k}={v!r} must be a positive integer.")
+    for k, v in dict(seq_len=seq_len, batch=batch, **({} if r is None else {'r': r})).items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{k}={v!r} must be a positive integer.")
     cfg = model_config(model)
     objective = objective or ('classification' if cfg.model_type in ENCODER_TYPES else 'sft')
-    _check_choice('objective', objective, OBJECTIVES)
+    task = get_objective(objective).task   # an unknown name fails here, listing the registered objectives
+    if task not in _TASKS: raise ValueError(f"objective {objective!r} trains a {task!r} model; estimate covers {list(_TASKS)}.")
     if method == 'qlora': quantize = quantize or '4bit'
-    if quantize and method in ('full', 'hft'): raise ValueError(f"method={method!r} cannot train quantized weights; use 'lora'/'qlora' with quantize.")
-    task = {'classification': 'classification', 'masked_lm': 'masked_lm'}.get(objective, 'causal_lm')
-    m = meta_model(cfg, task, num_labels)
-    total, trainable = trainable_parameters(m, method, r)
-    wb, frozen = _BYTES[precision], total - trainable
-    mixed = wb == 2
-    # bitsandbytes quantizes only the body's linear weights; embeddings, norms and heads stay in the compute dtype
-    quantized = sum(l.weight.numel() for _, l in _linears(m)) if quantize else 0
-    frozen_b = {None: wb, '8bit': 1, '4bit': 0.5625}[quantize]          # NF4 + double-quant constants ~ 4.5 bits
-    weights = trainable*(4 if mixed else wb) + quantized*frozen_b + (frozen-quantized)*wb   # trainables in fp32 (master copy)
-    grads, optim = trainable*4, trainable*8                              # fp32 gradients; AdamW m and v
-    n_seq = batch*(2 if objective in ('dpo', 'orpo', 'simpo') else 1)    # paired objectives run chosen + rejected
-    tokens = n_seq*seq_len
-    acts = _activation_bytes(cfg, tokens, wb, gradient_checkpointing)
-    out_dim = num_labels if task == 'classification' else cfg.vocab_size
-    logit_tokens = n_seq if task == 'classification' else tokens
-    acts += logit_tokens*out_dim*(wb + 4 + 4)                            # logits, fp32 upcast for the loss, its gradient
-    ref = 0
-    if objective in ('dpo', 'kto') and method in ('full', 'hft'): ref = total*wb  # a frozen reference copy (PEFT disables the adapter instead)
-    gib = 1024**3
+    if quantize and get_method(method).full_lr: raise ValueError(f"method={method!r} trains whole weight matrices and cannot train quantized weights; use 'lora'/'qlora' with quantize.")
+    kw = {**(method_kwargs or {}), **({} if r is None else {'r': r})}
+    base = method_parameters(cfg, 'full', task, num_labels)
+    pc = method_parameters(cfg, method, task, num_labels, **kw)
+    n_seq = batch*(2 if objective in _PAIRED else 1)
+    ref = base.total if objective in _REFERENCE and get_method(method).full_lr else 0   # PEFT disables the adapter instead
+    quantized = sum(l.weight.numel() for _, l in _linears(meta_model(cfg, task, num_labels))) if quantize else 0
+    mem = estimate_memory(pc.total, pc.trainable, precision, quantize, batch_size=n_seq, seq_len=seq_len, config=cfg, task=task,
+                          gradient_checkpointing=gradient_checkpointing, n_quantized=quantized, reference_params=ref)
     res = dict(model=getattr(cfg, '_name_or_path', '') or (model if isinstance(model, str) else cfg.model_type),
                method=method, objective=objective, seq_len=seq_len, batch=batch, precision=precision, quantize=quantize,
-               params_M=total/1e6, trainable_M=trainable/1e6, trainable_pct=100*trainable/total,
-               weights_gib=weights/gib, reference_gib=ref/gib, gradients_gib=grads/gib, optimizer_gib=optim/gib,
-               activations_gib=acts/gib)
-    res['total_gib'] = sum(res[k] for k in ('weights_gib', 'reference_gib', 'gradients_gib', 'optimizer_gib', 'activations_gib'))
-    # time: ~2N FLOPs/token forward, 2N backward through the activations, +2N for weight gradients (full FT only)
-    body = total - cfg.vocab_size*cfg.hidden_size*(1 if getattr(cfg, 'tie_word_embeddings', False) or task != 'causal_lm' else 0)
-    fwd = 2*body + 4*cfg.num_hidden_layers*seq_len*cfg.hidden_size   # + attention scores and values
-    passes = (3 if method in ('full', 'hft') else 2) + (1 if gradient_checkpointing else 0)
-    flops = tokens*fwd*passes + (tokens*fwd if objective in ('dpo', 'kto') else 0)  # reference forward
+               params_M=base.total/1e6, trainable_M=pc.trainable/1e6, trainable_pct=pc.pct,
+               **{f'{k}_gib': mem[k] for k in ('weights', 'reference', 'gradients', 'optimizer', 'activations', 'total')})
+    fl = train_flops(cfg, method, seq_len, task, num_labels, **kw)
+    fwd = fl['forward']*(2 if gradient_checkpointing else 1) + (fl['forward'] if objective in _REFERENCE else 0)
     g = GPUS[gpu]; peak = g[precision] or g['fp32']
-    res['time_per_step_s'] = flops/(peak*MFU)*(1.25 if quantize == '4bit' else 1)  # dequantization overhead [I]
+    res['time_per_step_s'] = n_seq*(fwd + fl['backward'])/(peak*MFU)*(1.25 if quantize == '4bit' else 1)  # dequantization overhead [I]
     res['gpu'] = gpu; res['fits'] = res['total_gib'] <= g['memory_gib']
     return res
-
-# %% ../nbs/60_guide.ipynb #58127da7
-class PeakTensorMemory(torch.utils._python_dispatch.TorchDispatchMode):
-    "Track the peak bytes of live tensor storages created inside the context (CPU stand-in for max_memory_allocated)."
-    def __init__(self):
-        super().__init__(); self.live = self.peak = 0; self._sizes = {}
-    def _track(self, t):
-        if not isinstance(t, torch.Tensor) or t.device.type == 'meta': return
-        try: st = t.untyped_storage(); key = st.data_ptr()
-        except (RuntimeError, NotImplementedError): return
-        if key == 0 or key in self._sizes: return
-        self._sizes[key] = n = st.nbytes(); self.live += n; self.peak = max(self.peak, self.live)
-        weakref.finalize(st, self._free, key)
-    def _free(self, key):
-        n = self._sizes.pop(key, None)
-        if n is not None: self.live -= n
-    def reset_peak(self): self.peak = self.live
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for t in torch.utils._pytree.tree_flatten(out)[0]: self._track(t)
-        return out
 
 # %% ../nbs/60_guide.ipynb #634a302b
 def _long_texts(n_seq, seq_len, seed=0):
     "Enough domain text to fill `n_seq` blocks of `seq_len` tokens (LM objectives cut text into full blocks)."
-    from lowres_ft.data import domain_corpus
     return domain_corpus(max(64, n_seq*seq_len//20), seed=seed)
+
+def peak_probe(pm:PeakMemory, # the measurement to start; enter it around `train.fit`
+              ):
+    "A Trainer callback that starts `pm` when training begins, with the trained model's weights as `held`: the steps' peak."
+    from transformers import TrainerCallback
+    class _PeakProbe(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kw):   # the trainer, the method and the data are built
+            pm.held = sum(t.numel()*t.element_size() for t in model.parameters()); pm.reset()
+    return _PeakProbe()
 
 def measure(model:str='embedded:tiny', # model name or folder (loaded with core.load_model)
             method:str='lora', # training method for train.fit
             objective:str='causal_lm', # 'causal_lm' or 'classification'
             seq_len:int=64, batch:int=8, # shape of each step
             steps:int=4, # optimizer steps (the first is warm-up, not timed)
-            seed:int=0) -> dict:
-    "Train `steps` steps with `train.fit` and return the measured peak training memory (GiB) and median time per step."
+            seed:int=0, # seed for the data and the run
+           ) -> dict:
+    "Train `steps` steps with `train.fit` and return the measured peak training memory (GiB, `core.PeakMemory`) and median time per step."
     from transformers import TrainerCallback
-    from lowres_ft.core import load_model, load_tokenizer, get_device, seed_everything
-    from lowres_ft.data import classification_task
-    from lowres_ft.train import fit
     _check_choice('objective', objective, ('causal_lm', 'classification'))
     if steps < 2: raise ValueError(f"steps={steps} must be >= 2 (the first step is warm-up).")
     seed_everything(seed); dev = get_device()
@@ -526,33 +574,26 @@ def measure(model:str='embedded:tiny', # model name or folder (loaded with core.
         m = load_model(model, task='classification', num_labels=4)
         data = classification_task(n_train=batch*steps*2, n_dev=8, n_test=8, seed=seed)['train']
     else: m, data = load_model(model), _long_texts(batch*steps*2, seq_len, seed)
-    weights = sum(t.numel()*t.element_size() for t in m.parameters())
-    times, peaks = [], []
-    class _Probe(TrainerCallback):
-        def on_step_begin(self, *a, **k):
-            if dev.type == 'cuda': torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
-            else: pm.reset_peak()
-            self.t = time.perf_counter()
+    times = []
+    pm = PeakMemory(device=dev)
+    class _Timer(TrainerCallback):
+        def on_step_begin(self, *a, **k): self.t = time.perf_counter()
         def on_step_end(self, *a, **k):
-            if dev.type == 'cuda': torch.cuda.synchronize(); peaks.append(torch.cuda.max_memory_allocated())
-            else: peaks.append(pm.peak + weights)   # weights were created before the context
+            if dev.type == 'cuda': torch.cuda.synchronize()
             times.append(time.perf_counter() - self.t)
-    pm = PeakTensorMemory()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), pm:
         warnings.simplefilter('ignore')
-        with (pm if dev.type == 'cpu' else contextlib.nullcontext()):
-            fit(m, data, objective=objective, method=method, tokenizer=tok, seed=seed, max_steps=steps,
-                per_device_train_batch_size=batch, max_length=seq_len, progress=False, save_checkpoints=False,
-                callbacks=(_Probe(),), logging_steps=steps, eval_strategy='no')
-    return dict(measured_peak_gib=max(peaks)/1024**3, measured_time_per_step_s=float(pd.Series(times[1:]).median()),
-                device=dev.type, what=('torch.cuda.max_memory_allocated' if dev.type == 'cuda' else 'peak live tensor bytes + weights'))
+        fit(m, data, objective=objective, method=method, tokenizer=tok, seed=seed, max_steps=steps,
+            per_device_train_batch_size=batch, max_length=seq_len, progress=False, save_checkpoints=False,
+            callbacks=(peak_probe(pm), _Timer()), logging_steps=steps, eval_strategy='no')
+    return dict(measured_peak_gib=pm.gib, measured_time_per_step_s=float(pd.Series(times[1:]).median()),
+                device=dev.type, what=f'weights + peak rise during training ({pm.kind})')
 
 # %% ../nbs/60_guide.ipynb #23e9ab37
 def compare(runs, # (which model: 'decoder'|'encoder', method, objective) triples
             preset=None, # the preset whose models and shapes are used
             steps:int=4, seq_len:int|None=None, batch:int|None=None) -> pd.DataFrame:
     "Estimate beside measurement for each run: predicted and measured peak memory (GiB) and time per step."
-    from lowres_ft.core import get_preset, get_precision, get_device
     p = get_preset(preset); prec = get_precision(p); dev = get_device()
     seq_len, batch = seq_len or min(p.max_length, 128), batch or p.batch_size
     rows = []
@@ -580,7 +621,6 @@ COLAB_RUNS = {  # chapter -> (model, method, objective, extra estimate kwargs) f
 def colab_check(runs:dict|None=None, # chapter -> runs (default COLAB_RUNS)
                 gpu:str='T4') -> pd.DataFrame:
     "Every chapter's `colab` configuration through `estimate`: predicted peak memory and whether it fits `gpu`."
-    from lowres_ft.core import get_preset
     p = get_preset('colab')
     rows = []
     for chapter, rs in (runs or COLAB_RUNS).items():

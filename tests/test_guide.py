@@ -1,11 +1,11 @@
-"The practical guide: recommend() by situation against SURVEY.md §3, its input checks and evidence links, estimate(), measure() and the text wizard."
+"The practical guide: recommend() by situation against SURVEY.md §3, its input checks and evidence links, estimate() (meta-device counts of the registered methods, FLOPs), measure(), the bench's use of the same tables, and the text wizard."
 import json, math, re
 from pathlib import Path
 import numpy as np
 import pytest
-from lowres_ft.guide import (recommend, estimate, measure, model_config, meta_model, trainable_parameters, memory_bars, text_bars,
-                             wizard, colab_check, PeakTensorMemory, COLAB_RUNS, GPUS, CHAPTERS, CLAIMS, chapter_page, evidence,
-                             load_claims, measured_text)
+from lowres_ft.guide import (recommend, estimate, measure, model_config, meta_model, method_parameters, train_flops, gpu_name,
+                             memory_bars, text_bars, wizard, colab_check, COLAB_RUNS, GPUS, CHAPTERS, CLAIMS, chapter_page,
+                             evidence, load_claims, measured_text)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -294,10 +294,42 @@ def test_evidence_default_root(tmp_path, monkeypatch):
 # ---- estimate ----
 
 def test_parameter_counts_match_known_models():
-    assert abs(trainable_parameters(meta_model(model_config('HuggingFaceTB/SmolLM2-135M-Instruct')), 'full')[0] - 134.5e6) < 0.1e6
-    assert abs(trainable_parameters(meta_model(model_config('Qwen/Qwen2.5-0.5B-Instruct')), 'full')[0] - 494e6) < 1e6
-    cfg = model_config('sentence-transformers/all-MiniLM-L6-v2')
-    assert abs(trainable_parameters(meta_model(cfg, 'classification', 4), 'full')[0] - 22.71e6) < 0.01e6
+    assert abs(method_parameters('HuggingFaceTB/SmolLM2-135M-Instruct', 'full').total - 134.5e6) < 0.1e6
+    assert abs(method_parameters(meta_model(model_config('Qwen/Qwen2.5-0.5B-Instruct')), 'full').total - 494e6) < 1e6
+    assert abs(method_parameters('sentence-transformers/all-MiniLM-L6-v2', 'full', 'classification', 4).total - 22.71e6) < 0.01e6
+
+# the registered methods that apply to a plain decoder (qlora needs a 4-bit model, lora_new_tokens added tokens, bitfit biases)
+DECODER_METHODS = ['full', 'lora', 'dora', 'rslora', 'pissa', 'adalora', 'layernorm', 'ia3', 'prompt_tuning', 'prefix_tuning', 'p_tuning', 'hft']
+
+@pytest.mark.parametrize('method', DECODER_METHODS)
+def test_meta_count_is_the_real_methods_count(tiny_base, method):
+    "Counting on the meta device gives what the registered method does to the loaded model (prompt tuning and HFT included)."
+    from lowres_ft.core import load_model, count_parameters
+    from lowres_ft.train import apply_method
+    real = count_parameters(apply_method(load_model('embedded:tiny'), method))
+    assert method_parameters('embedded:tiny', method) == real
+    assert estimate('embedded:tiny', method, 'causal_lm', precision='fp32')['trainable_M'] == real.trainable/1e6
+
+def test_method_options_reach_the_method(tiny_base):
+    assert method_parameters('embedded:tiny', 'prompt_tuning', num_virtual_tokens=20).trainable == \
+        2.5*method_parameters('embedded:tiny', 'prompt_tuning', num_virtual_tokens=8).trainable
+    assert estimate(r=64)['trainable_M'] == pytest.approx(4*estimate(r=16)['trainable_M'])
+    with pytest.raises(ValueError, match='has none'): method_parameters('embedded:tiny', 'bitfit')   # the method's own error
+
+def test_a_method_registered_anywhere_is_known_to_estimate():
+    from lowres_ft import train as registry
+    @registry.register_method('final_norm_only', 'test method: only the final norm trains')
+    def final_norm_only(model, task='causal_lm', **kw):
+        for n, p in model.named_parameters(): p.requires_grad_(n == 'model.norm.weight')
+        return model
+    try:
+        e = estimate('HuggingFaceTB/SmolLM2-135M-Instruct', 'final_norm_only')
+        assert e['trainable_M'] == 576/1e6 and e['optimizer_gib'] == 576*8/2**30
+    finally: registry.METHODS.pop('final_norm_only')
+
+def test_qlora_counts_lora_trainables_on_4bit_storage():
+    q, l = estimate(method='qlora'), estimate(method='lora')
+    assert q['trainable_M'] == l['trainable_M'] and q['quantize'] == '4bit' and q['weights_gib'] < l['weights_gib']/2
 
 def test_estimate_orders_methods_and_shapes():
     full, lora, qlora = (estimate(method=m) for m in ('full', 'lora', 'qlora'))
@@ -307,31 +339,76 @@ def test_estimate_orders_methods_and_shapes():
     assert estimate(objective='dpo')['activations_gib'] > 1.9*estimate(objective='sft')['activations_gib']  # chosen + rejected
     assert estimate(method='full', objective='dpo')['reference_gib'] > 0 and estimate(method='lora', objective='dpo')['reference_gib'] == 0
     assert estimate(gradient_checkpointing=True)['activations_gib'] < estimate()['activations_gib']
+    assert estimate(gradient_checkpointing=True)['time_per_step_s'] > estimate()['time_per_step_s']   # one more forward
     assert estimate(precision='fp32')['total_gib'] > estimate(precision='fp16')['total_gib']
     assert not estimate('HuggingFaceTB/SmolLM2-360M-Instruct', 'full', seq_len=4096, batch=16)['fits']
     assert estimate('colab')['params_M'] == estimate('HuggingFaceTB/SmolLM2-135M-Instruct')['params_M']
 
+def test_memory_is_core_estimate_memory():
+    "One memory model: estimate's split is core.estimate_memory given the meta counts."
+    from lowres_ft.core import estimate_memory
+    pc = method_parameters('HuggingFaceTB/SmolLM2-135M-Instruct', 'lora')
+    direct = estimate_memory(pc.total, pc.trainable, 'fp16', batch_size=8, seq_len=512, config=model_config('HuggingFaceTB/SmolLM2-135M-Instruct'))
+    e = estimate(method='lora')
+    assert all(e[k + '_gib'] == pytest.approx(v) for k, v in direct.items())
+
+def test_train_flops_match_a_real_forward_and_backward(tiny_base):
+    "The meta-device FLOP count equals FlopCounterMode on the loaded model; frozen weights skip weight-gradient matmuls."
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from lowres_ft.core import load_model
+    from lowres_ft.train import apply_method
+    for method in ('full', 'lora'):
+        # eager attention: its matmuls are counted (the CPU's fused SDPA kernel has no FLOP formula in torch)
+        m = apply_method(load_model('embedded:tiny', device='cpu', attn_implementation='eager'), method); m.train()
+        ids = torch.randint(3, 500, (1, 32))
+        with FlopCounterMode(display=False) as fc: m(input_ids=ids, labels=ids).loss.backward()
+        f = train_flops('embedded:tiny', method, 32)
+        assert f['forward'] + f['backward'] == pytest.approx(fc.get_total_flops(), rel=0.02), (method, f, fc.get_total_flops())
+    full, lora = train_flops('embedded:tiny', 'full', 64), train_flops('embedded:tiny', 'lora', 64)
+    assert full['backward'] == pytest.approx(2*full['forward'], rel=0.05) and lora['backward'] < 0.8*full['backward']
+    with pytest.raises(ValueError, match='positions'): train_flops('sentence-transformers/all-MiniLM-L6-v2', 'full', 1024)
+
 @pytest.mark.parametrize('kw,err,msg', [(dict(method='magic'), ValueError, 'method'), (dict(precision='fp8'), ValueError, 'precision'),
                                         (dict(method='full', quantize='4bit'), ValueError, 'cannot train quantized'),
                                         (dict(batch=0), ValueError, 'positive integer'), (dict(gpu='V100'), ValueError, 'gpu'),
+                                        (dict(r=0), ValueError, 'positive integer'),
                                         (dict(model='nobody/unknown-7b'), ValueError, 'pass its transformers config'),
                                         (dict(model=3.5), TypeError, 'must be a name'), (dict(objective='rlhf'), ValueError, 'objective')])
 def test_estimate_bad_inputs(kw, err, msg):
     with pytest.raises(err, match=msg): estimate(**kw)
 
-def test_peak_tensor_memory_tracks_live_and_peak():
-    import torch
-    with PeakTensorMemory() as pm:
-        a = torch.zeros(256, 1024); b = a + 1; c = a + 2; del b
-    assert pm.peak == 3*2**20 and pm.live == 2*2**20
+def test_peak_memory_on_public_apis():
+    "core.PeakMemory on this CPU: the rise of a 64 MiB block, plus `held`; an unread measurement says how to use it."
+    import time, torch
+    from lowres_ft.core import PeakMemory
+    with PeakMemory(held=2**20, device='cpu') as pm:
+        a = torch.ones(64, 2**20, dtype=torch.uint8); time.sleep(0.05); del a
+    assert 60 < pm.gib*1024 < 80 and pm.kind.startswith('cpu'), pm
+    with pytest.raises(RuntimeError, match='inside'): PeakMemory().gib
 
 def test_measure_is_close_to_estimate(tiny_base):
-    "A real tiny run on CPU: measured peak live-tensor memory within a factor 2 of the prediction."
+    "A real tiny run on CPU: measured peak (weights + the steps' RSS rise) within a factor 2 of the prediction."
     m = measure('embedded:tiny', 'full', 'causal_lm', seq_len=32, batch=4, steps=3)
     e = estimate('embedded:tiny', 'full', 'causal_lm', seq_len=32, batch=4, precision='fp32')
     assert 0.5 < m['measured_peak_gib']/e['total_gib'] < 2, (m, e['total_gib'])
     assert m['measured_time_per_step_s'] > 0
     with pytest.raises(ValueError, match='>= 2'): measure(steps=1)
+
+def test_bench_reads_the_guide_tables(monkeypatch):
+    "bench's shapes, GPU peaks and FLOPs are the guide's."
+    import torch
+    from lowres_ft import bench
+    cfg = bench.arch_config('qwen2.5-0.5b')
+    assert cfg.to_dict() | {'max_position_embeddings': 0} == model_config('Qwen/Qwen2.5-0.5B-Instruct').to_dict() | {'max_position_embeddings': 0}
+    f = train_flops(cfg, 'lora', 256)
+    assert bench.train_flops_per_token(cfg, 256, 'lora') == (f['forward'] + f['backward'])/256
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    for name, key in (('NVIDIA H200', 'H200'), ('NVIDIA A100-SXM4-40GB', 'A100-40GB'), ('Tesla T4', 'T4'), ('NVIDIA A10G', 'A10')):
+        monkeypatch.setattr(torch.cuda, 'get_device_name', lambda d=None, n=name: n)
+        assert gpu_name() == key and bench.peak_flops() == (GPUS[key]['bf16'] or GPUS[key]['fp16'])
+    monkeypatch.setattr(torch.cuda, 'get_device_name', lambda d=None: 'Some Future GPU')
+    assert bench.peak_flops() is None
 
 def test_every_colab_configuration_fits_a_t4():
     cc = colab_check()
