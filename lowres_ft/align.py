@@ -25,7 +25,7 @@ def _turn(role, text): return [{'role': role, 'content': text}]
 def _chat_ok(tok) -> bool: return bool(getattr(tok, 'chat_template', None))
 
 def paired_data(ds, # rows with `prompt`, `chosen`, `rejected` (strings)
-                tok=None, # a tokenizer with a chat template makes the rows conversational
+                tok:'PreTrainedTokenizerBase|None'=None, # a tokenizer with a chat template makes the rows conversational
                ) -> Dataset:
     "Validated preference pairs (via `data.to_preference`), as chat turns when `tok` has a chat template."
     ds = D.to_preference(as_dataset(ds, 'preference data'))
@@ -36,7 +36,7 @@ def paired_data(ds, # rows with `prompt`, `chosen`, `rejected` (strings)
 
 # %% ../nbs/40_alignment.ipynb #7e5a97d5
 def unpaired_data(ds, # rows with `prompt`, `completion`, `label` (True = desirable), e.g. `data.to_kto(pairs)`
-                  tok=None, # a tokenizer with a chat template makes the rows conversational
+                  tok:'PreTrainedTokenizerBase|None'=None, # a tokenizer with a chat template makes the rows conversational
                  ) -> Dataset:
     "Validated binary feedback for KTO, as chat turns when `tok` has a chat template."
     ds = as_dataset(ds, 'KTO data'); D.require_columns(ds, ['prompt', 'completion', 'label'], fix='build it with data.to_kto(pairs)')
@@ -117,7 +117,8 @@ register_objective(Objective('kto', 'causal_lm', UNPAIRED, _kto_config, _build_k
                              doc='KTO (TRL KTOTrainer): unpaired binary feedback (prompt, completion, label)'))
 
 # %% ../nbs/40_alignment.ipynb #f01a3f5f
-def merge_sft(model):
+def merge_sft(model, # the SFT model: a `PeftModel` (merged) or a plain model (made trainable)
+             ):
     "Fold a PEFT (LoRA) adapter into the weights and return a plain, fully trainable model to preference-optimise."
     if hasattr(model, 'merge_and_unload'): model = model.merge_and_unload()
     for m in model.modules():   # TRL patched `forward` with a closure over *this* object: a deepcopy would run the original
@@ -125,10 +126,15 @@ def merge_sft(model):
     return model.requires_grad_(True)   # PEFT froze the base; TRL's CPO/ORPO need a normally trainable model under a new LoRA
 
 # %% ../nbs/40_alignment.ipynb #b78b7ec4
-def sample_responses(model, tok, prompts:list[str], # instructions
+def sample_responses(model, # the model to sample from (a causal LM)
+                     tok, # the model's tokenizer (prompts go through its chat template when it has one)
+                     prompts:list[str], # instructions
                      n:int=4, # samples per prompt
                      temperature:float=1.0, # sampling temperature (1.0: the model's own distribution)
-                     max_new_tokens:int=24, batch_size:int=16, seed:int=0) -> list[list[str]]:
+                     max_new_tokens:int=24, # most tokens per response
+                     batch_size:int=16, # prompts per `generate` call
+                     seed:int=0, # seeds the sampling
+                    ) -> list[list[str]]:
     "`n` sampled responses per prompt (new text only, stripped), from the chat-formatted prompt."
     if n < 1: raise ValueError(f"n={n}: sample at least one response per prompt.")
     if temperature <= 0: raise ValueError(f"temperature={temperature} must be > 0 (use evaluate.generate for greedy decoding).")
@@ -148,7 +154,10 @@ def sample_responses(model, tok, prompts:list[str], # instructions
     return out
 
 # %% ../nbs/40_alignment.ipynb #792f6770
-def score_samples(prompts:list[str], samples:list[list[str]], judge=D.judge) -> pd.DataFrame:
+def score_samples(prompts:list[str], # the instructions
+                  samples:list[list[str]], # one list of responses per prompt (from `sample_responses`)
+                  judge=D.judge, # `judge(prompt, response) -> float`, higher is better; default: `data.judge`
+                 ) -> pd.DataFrame:
     "One row per sampled response: prompt, response, its `judge(prompt, response)` score and rank within the prompt."
     if len(prompts) != len(samples): raise ValueError(f"{len(prompts)} prompts but {len(samples)} sample lists; pass one list per prompt.")
     df = pd.DataFrame([dict(prompt=p, response=r, score=judge(p, r)) for p, rs in zip(prompts, samples) for r in rs])
@@ -179,7 +188,8 @@ def binary_feedback(scored:pd.DataFrame, # from `score_samples`
 # %% ../nbs/40_alignment.ipynb #36ce5dec
 def flip_labels(ds, # preference pairs (prompt, chosen, rejected)
                 frac:float, # fraction of pairs whose chosen and rejected are swapped
-                seed:int=0) -> Dataset:
+                seed:int=0, # seeds which pairs are swapped
+               ) -> Dataset:
     "A copy of `ds` with a random `frac` of its pairs swapped: simulated annotator noise."
     if not 0 <= frac <= 1: raise ValueError(f"frac={frac} must be in [0, 1].")
     ds = as_dataset(ds, 'pairs'); D.require_columns(ds, ['chosen', 'rejected'])
@@ -187,26 +197,39 @@ def flip_labels(ds, # preference pairs (prompt, chosen, rejected)
     return ds.map(lambda r, i: {'chosen': r['rejected'], 'rejected': r['chosen']} if i in idx else {}, with_indices=True)
 
 # %% ../nbs/40_alignment.ipynb #80925e13
-def wins(prompts:list[str], responses:list[str], baseline:list[str], judge=D.judge) -> list[float]:
+def wins(prompts:list[str], # the instructions
+         responses:list[str], # the model's response to each prompt
+         baseline:list[str], # the baseline's response to each prompt
+         judge=D.judge, # `judge(prompt, response) -> float`, higher is better; default: `data.judge`
+        ) -> list[float]:
     "Per prompt: 1 if the judge scores the response above the baseline's, 0.5 for a tie, 0 below (for paired comparisons)."
     if not (len(prompts) == len(responses) == len(baseline)) or not prompts:
         raise ValueError(f"Need equally many (> 0) prompts, responses and baseline responses; got {len(prompts)}, {len(responses)}, {len(baseline)}.")
     return [float((np.sign(judge(p, a) - judge(p, b)) + 1) / 2) for p, a, b in zip(prompts, responses, baseline)]
 
-def win_rate(prompts:list[str], responses:list[str], baseline:list[str], judge=D.judge) -> float:
+def win_rate(prompts:list[str], # the instructions
+             responses:list[str], # the model's response to each prompt
+             baseline:list[str], # the baseline's response to each prompt
+             judge=D.judge, # `judge(prompt, response) -> float`, higher is better; default: `data.judge`
+            ) -> float:
     "Fraction of prompts where the judge scores `responses` above `baseline` (ties count half)."
     return float(np.mean(wins(prompts, responses, baseline, judge)))
 
-def mean_length(responses:list[str]) -> float:
+def mean_length(responses:list[str], # the responses; length counts whitespace-separated words
+               ) -> float:
     "Mean response length in words."
     return float(np.mean([len(r.split()) for r in responses]))
 
 # %% ../nbs/40_alignment.ipynb #cb08cb80
 def _logprobs(model, ids, mask): return torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits[:, :-1].float(), -1)
 
-def kl_drift(model, tok, texts:list[str], # general text, e.g. `data.general_probes()['texts']`
-             ref=None, # the reference (SFT) model; None: `model` with its PEFT adapter disabled
-             max_length:int=64, batch_size:int=16) -> float:
+def kl_drift(model, # the trained model
+             tok, # the model's tokenizer
+             texts:list[str], # general text, e.g. `data.general_probes()['texts']`
+             ref:torch.nn.Module|None=None, # the reference (SFT) model; None: `model` with its PEFT adapter disabled
+             max_length:int=64, # cut each text to this many tokens
+             batch_size:int=16, # texts per forward pass
+            ) -> float:
     "Mean per-token KL(model ‖ ref) in nats on `texts`: how far training moved the model's general predictions."
     if ref is None and not hasattr(model, 'disable_adapter'): raise ValueError("Pass ref= (the SFT model): `model` has no PEFT adapter to disable.")
     dev, tot, n = model_device(model), 0.0, 0
@@ -222,7 +245,9 @@ def kl_drift(model, tok, texts:list[str], # general text, e.g. `data.general_pro
             tot += (lp.exp() * (lp - lq)).sum(-1)[m].sum().item(); n += int(m.sum())
     return tot / max(n, 1)
 
-def reward_stats(history:pd.DataFrame, last:int=3) -> dict:
+def reward_stats(history:pd.DataFrame, # the run's log (`FitResult.history`)
+                 last:int=3, # how many of the last logged values to average
+                ) -> dict:
     "Mean of the trainer's logged `rewards/accuracies` and `rewards/margins` over the `last` logs (NaN if not logged)."
     out = {}
     for k in ('accuracies', 'margins'):
@@ -232,14 +257,27 @@ def reward_stats(history:pd.DataFrame, last:int=3) -> dict:
     return out
 
 # %% ../nbs/40_alignment.ipynb #68797d3f
-def respond(model, tok, prompts:list[str], temperature:float|None=None, max_new_tokens:int=16, seed:int=1) -> list[str]:
+def respond(model, # the model to sample from (a causal LM)
+            tok, # the model's tokenizer (prompts go through its chat template when it has one)
+            prompts:list[str], # the instructions
+            temperature:float|None=None, # None: greedy decoding; else the sampling temperature (> 0)
+            max_new_tokens:int=16, # most tokens per response
+            seed:int=1, # seeds the sample (ignored when greedy)
+           ) -> list[str]:
     "One response per prompt: greedy when `temperature` is None, else one seeded sample."
     if temperature is None: return generate(model, tok, prompts, max_new_tokens=max_new_tokens)
     return [r[0] for r in sample_responses(model, tok, prompts, n=1, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed)]
 
-def alignment_metrics(model, tok, prompts:list[str], sft_responses:list[str], probe_texts:list[str], ref=None,
+def alignment_metrics(model, # the preference-optimised model
+                      tok, # the model's tokenizer (prompts go through its chat template when it has one)
+                      prompts:list[str], # held-out instructions
+                      sft_responses:list[str], # the SFT model's responses to `prompts`, the baseline to beat
+                      probe_texts:list[str], # general text for the KL drift, e.g. `data.general_probes()['texts']`
+                      ref:torch.nn.Module|None=None, # the reference (SFT) model for the KL drift; None: `model` with its adapter disabled
                       temperature:float|None=None, # None: greedy responses; else sampled (compare with SFT samples made alike)
-                      max_new_tokens:int=16, judge=D.judge) -> dict:
+                      max_new_tokens:int=16, # most tokens per response
+                      judge=D.judge, # `judge(prompt, response) -> float`, higher is better; default: `data.judge`
+                     ) -> dict:
     "Win rate against the SFT responses (and `wins`, per prompt), mean judge score, response length (words) and KL drift on general text."
     res = respond(model, tok, prompts, temperature, max_new_tokens)
     w = wins(prompts, res, sft_responses, judge)
@@ -247,9 +285,18 @@ def alignment_metrics(model, tok, prompts:list[str], sft_responses:list[str], pr
                 length=mean_length(res), kl=kl_drift(model, tok, probe_texts, ref=ref), wins=w)
 
 def run_alignment(sft, # the SFT model (merged); it is copied, never changed
-                  tok, data, # preference pairs, or KTO rows for 'kto'
-                  objective:str='dpo', method:str|None='lora', *, seed:int=0,
-                  prompts:list[str], sft_responses:list[str], probe_texts:list[str], temperature:float|None=None, **overrides) -> dict:
+                  tok, # the model's tokenizer (prompts go through its chat template when it has one)
+                  data, # preference pairs, or KTO rows for 'kto'
+                  objective:str='dpo', # 'dpo', 'orpo', 'simpo' or 'kto' (any name in `train.OBJECTIVES`)
+                  method:str|None='lora', # a name in `train.METHODS`; None trains the model as it is
+                  *,
+                  seed:int=0, # seeds the training run
+                  prompts:list[str], # held-out instructions to answer after training
+                  sft_responses:list[str], # the SFT model's responses to `prompts`, the baseline to beat
+                  probe_texts:list[str], # general text for the KL drift, e.g. `data.general_probes()['texts']`
+                  temperature:float|None=None, # None: greedy responses; else sampled (compare with SFT samples made alike)
+                  **overrides, # more `train.fit` options, e.g. `max_steps=`
+                 ) -> dict: # reward stats, `alignment_metrics` and the number of `steps`
     "Preference-optimise a copy of `sft` on `data` with `fit`, then measure it: reward stats and `alignment_metrics`."
     r = fit(copy.deepcopy(sft), data, objective, method, tokenizer=tok, seed=seed, progress=False, **overrides)
     return {**reward_stats(r.history), **alignment_metrics(r.model, tok, prompts, sft_responses, probe_texts, ref=sft, temperature=temperature),
@@ -258,7 +305,13 @@ def run_alignment(sft, # the SFT model (merged); it is copied, never changed
 # %% ../nbs/40_alignment.ipynb #17d6d62a
 class AlignmentProbe(TrainerCallback):
     "Measure `alignment_metrics` at the end of every epoch; one dict per epoch in `.rows`."
-    def __init__(self, tok, prompts, sft_responses, probe_texts, ref, temperature=None):
+    def __init__(self, tok, # the model's tokenizer (prompts go through its chat template when it has one)
+                 prompts:list[str], # held-out instructions
+                 sft_responses:list[str], # the SFT model's responses to `prompts`, the baseline to beat
+                 probe_texts:list[str], # general text for the KL drift, e.g. `data.general_probes()['texts']`
+                 ref, # the reference (SFT) model for the KL drift; None: the trained model with its adapter disabled
+                 temperature:float|None=None, # None: greedy responses; else sampled (compare with SFT samples made alike)
+                ):
         self.kw, self.rows = dict(tok=tok, prompts=prompts, sft_responses=sft_responses, probe_texts=probe_texts, ref=ref, temperature=temperature), []
     def on_epoch_end(self, args, state, control, model=None, **kwargs):
         self.rows.append(dict(epoch=round(state.epoch or 0), step=state.global_step, **alignment_metrics(model, **self.kw)))

@@ -116,7 +116,7 @@ def continued_pretraining(model, # model or name for `core.load_model`
                           lr:float|None=None, # peak learning rate; default: the preset's
                           seed:int=0, # seeds the data mix and the training run
                           **kwargs, # more `train.fit` options, e.g. `max_steps=`
-                         ) -> 'FitResult':
+                         ) -> 'FitResult': # the trained model, its trainer and the log history
     "DAPT/TAPT/LAFT: `train.fit` on `target` with `replay` general text and a re-warmed cosine schedule."
     if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or warmup < 0:
         raise ValueError(f"warmup must be a fraction in [0, 1) or a number of steps, got {warmup!r}.")

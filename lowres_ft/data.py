@@ -1366,7 +1366,7 @@ def load_data(source, # a file (.jsonl/.json/.csv/.txt/.parquet), a folder, a Da
               split:str=None, # which split (DatasetDict, save_to_disk folder, folder of split files, Hub)
               text_col:str=None, # if given, this column is renamed to 'text'
               **kwargs, # passed to `datasets.load_dataset` for Hub names
-             ) -> Dataset:
+             ) -> Dataset: # the rows, validated, as one Dataset
     "One `datasets.Dataset` from a local path, an in-memory object, or (only when reachable) a Hub dataset."
     if isinstance(source, DatasetDict): ds = _pick_split(source, split, 'The DatasetDict')
     elif isinstance(source, Dataset): ds = source

@@ -31,12 +31,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 
 # %% ../nbs/04_evaluate.ipynb #c245cf81
-def model_device(model) -> torch.device:
+def model_device(model, # a model, plain or under a PEFT wrapper
+                ) -> torch.device:
     "The device of `model`'s first parameter (works for PEFT wrappers too)."
     return next(model.parameters()).device
 
 @contextmanager
-def eval_mode(model):
+def eval_mode(model, # the model to evaluate (its train/eval mode is restored on exit)
+             ):
     "Put `model` in eval mode with gradients off, restoring its train/eval mode on exit."
     was_training = model.training
     model.eval()
@@ -52,11 +54,15 @@ def _check_texts(texts, name='texts'):
 
 def _default_max_length(model): return getattr(model.config, 'max_position_embeddings', None) or 512
 
-def context_token(tokenizer) -> int|None:
+def context_token(tokenizer, # a Hugging Face tokenizer
+                 ) -> int|None:
     "The token a text is scored behind: BOS, else EOS (the document separator), else None."
     return next((t for t in (tokenizer.bos_token_id, tokenizer.eos_token_id) if t is not None), None)
 
-def encode_texts(tokenizer, texts:list[str], max_length:int=None) -> list[list[int]]:
+def encode_texts(tokenizer, # a Hugging Face tokenizer
+                 texts:list[str], # the texts to encode
+                 max_length:int=None, # keep at most this many ids per text; None keeps all
+                ) -> list[list[int]]:
     "Ids of each text as scored: `context_token` (unless the tokenizer added BOS) + `tokenizer(text)`, cut to `max_length`."
     ctx, out = context_token(tokenizer), []
     for x in tokenizer(list(texts))['input_ids']:
@@ -78,7 +84,11 @@ def _pad(seqs, pad_id, side='right'):
 def _pad_id(tokenizer): return next((t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id) if t is not None), 0)
 
 # %% ../nbs/04_evaluate.ipynb #09997079
-def token_nlls(model, seqs:list[list[int]], batch_size:int=8, pad_id:int=0) -> list[np.ndarray]:
+def token_nlls(model, # a causal LM (from `core.load_model`)
+               seqs:list[list[int]], # token id sequences, each starting with its context token
+               batch_size:int=8, # sequences per forward pass (the result does not depend on it)
+               pad_id:int=0, # id used for padding (masked out, never scored)
+              ) -> list[np.ndarray]:
     "Per-token negative log-likelihood (nats) of tokens 1..n-1 of each id sequence under causal LM `model`."
     out, dev = [None] * len(seqs), model_device(model)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))  # similar lengths together: less padding
@@ -93,16 +103,24 @@ def token_nlls(model, seqs:list[list[int]], batch_size:int=8, pad_id:int=0) -> l
     return out
 
 # %% ../nbs/04_evaluate.ipynb #dc3d0965
-def nll_per_token(model, tokenizer, texts:list[str], max_length:int=None, batch_size:int=8) -> list[np.ndarray]:
+def nll_per_token(model, # a causal LM (from `core.load_model`)
+                  tokenizer, # the model's tokenizer
+                  texts:list[str], # the texts to score (a list, not one string)
+                  max_length:int=None, # tokens kept per text; None: the model's `max_position_embeddings` (or 512)
+                  batch_size:int=8, # sequences per forward pass (the result does not depend on it)
+                 ) -> list[np.ndarray]:
     "NLL (nats) of each scored token of each text: every token `tokenizer(text)` makes, given its context."
     texts = _check_texts(texts)
     seqs = encode_texts(tokenizer, texts, max_length or _default_max_length(model))
     return token_nlls(model, seqs, batch_size, _pad_id(tokenizer))
 
 # %% ../nbs/04_evaluate.ipynb #6bbf0d7b
-def perplexity(model, tokenizer, texts:list[str],
+def perplexity(model, # a causal LM (from `core.load_model`)
+               tokenizer, # the model's tokenizer
+               texts:list[str], # the texts to score (a list, not one string)
                max_length:int=None, # tokens kept per text; default the model's `max_position_embeddings` (or 512)
-               batch_size:int=8) -> float:
+               batch_size:int=8, # sequences per forward pass (the result does not depend on it)
+              ) -> float:
     "exp of the token-weighted mean NLL of `texts` under causal LM `model`."
     nlls = nll_per_token(model, tokenizer, texts, max_length, batch_size)
     n = sum(len(a) for a in nlls)
@@ -110,7 +128,12 @@ def perplexity(model, tokenizer, texts:list[str],
     return math.exp(sum(float(a.sum()) for a in nlls) / n)
 
 # %% ../nbs/04_evaluate.ipynb #36e3301b
-def bits_per_char(model, tokenizer, texts:list[str], max_length:int=None, batch_size:int=8) -> float:
+def bits_per_char(model, # a causal LM (from `core.load_model`)
+                  tokenizer, # the model's tokenizer
+                  texts:list[str], # the texts to score (a list, not one string)
+                  max_length:int=None, # longest text in tokens (a longer one is refused, not cut); None: the model's limit (or 512)
+                  batch_size:int=8, # sequences per forward pass (the result does not depend on it)
+                 ) -> float:
     "Total NLL of `texts` in bits divided by their total number of characters."
     texts = _check_texts(texts)
     max_length = max_length or _default_max_length(model)
@@ -124,7 +147,9 @@ def bits_per_char(model, tokenizer, texts:list[str], max_length:int=None, batch_
     return sum(float(a.sum()) for a in nlls) / math.log(2) / n_chars
 
 # %% ../nbs/04_evaluate.ipynb #9b99730c
-def unigram_perplexity(train_texts:list[str], test_texts:list[str], tokenizer,
+def unigram_perplexity(train_texts:list[str], # texts whose token counts make the unigram model
+                       test_texts:list[str], # texts to score
+                       tokenizer, # the tokenizer both are encoded with
                        max_length:int=None, # truncate as `perplexity` does; None keeps whole texts
                       ) -> float:
     "Perplexity on `test_texts` of an add-one smoothed unigram model of `train_texts`' tokens."
@@ -145,12 +170,16 @@ def _check_pairs(preds, labels):
     if not preds: raise ValueError("no predictions: pass at least one prediction and label")
     return preds, labels
 
-def accuracy(preds, labels) -> float:
+def accuracy(preds, # predicted labels
+             labels, # true labels, one per prediction
+            ) -> float:
     "Fraction of `preds` equal to `labels`."
     preds, labels = _check_pairs(preds, labels)
     return float(accuracy_score(labels, preds))
 
-def macro_f1(preds, labels) -> float:
+def macro_f1(preds, # predicted labels
+             labels, # true labels, one per prediction
+            ) -> float:
     "Unweighted mean of per-class F1 over the classes seen in `labels` or `preds`."
     preds, labels = _check_pairs(preds, labels)
     return float(f1_score(labels, preds, average='macro', zero_division=0))
@@ -160,7 +189,8 @@ def _sorted(xs):
     try: return sorted(xs)
     except TypeError: return sorted(xs, key=str)  # mixed types
 
-def classification_metrics(preds, labels,
+def classification_metrics(preds, # predicted labels
+                           labels, # true labels, one per prediction
                            label_names:list[str]=None, # names of class ids 0..k-1, for readable keys
                           ) -> dict:
     "Accuracy, macro-F1 and per-class F1 (keys `f1_<class>`) of `preds` against `labels`."
@@ -173,7 +203,11 @@ def classification_metrics(preds, labels,
                 **{f"f1_{name(c)}": float(f) for c, f in zip(classes, per_class)})
 
 # %% ../nbs/04_evaluate.ipynb #746818f9
-def predict_classes(model, tokenizer, texts:list[str], batch_size:int=32) -> list[int]:
+def predict_classes(model, # a sequence-classification model
+                    tokenizer, # the model's tokenizer
+                    texts:list[str], # the texts to classify
+                    batch_size:int=32, # texts per forward pass
+                   ) -> list[int]:
     "Predicted class id (argmax of the logits) of each text under sequence-classification `model`."
     texts, preds, dev = _check_texts(texts), [], model_device(model)
     max_length = min(tokenizer.model_max_length, _default_max_length(model))
@@ -191,7 +225,10 @@ def _eos_ids(model, tokenizer):
     flat = [i for x in ids for i in (x if isinstance(x, (list, tuple)) else [x]) if i is not None]
     return sorted(set(flat)) or None
 
-def format_prompts(tokenizer, prompts:list[str], chat:bool=None) -> list[list[int]]:
+def format_prompts(tokenizer, # the model's tokenizer
+                   prompts:list[str], # the prompts (user messages when chat-formatted)
+                   chat:bool=None, # wrap each prompt as a user turn with the chat template; None: if the tokenizer has one
+                  ) -> list[list[int]]:
     "Token ids of each prompt, wrapped as a user turn by the chat template if `chat` (default: if it has one)."
     prompts = _check_texts(prompts, 'prompts')
     if chat is None: chat = bool(getattr(tokenizer, 'chat_template', None))
@@ -200,9 +237,13 @@ def format_prompts(tokenizer, prompts:list[str], chat:bool=None) -> list[list[in
                                            add_generation_prompt=True) for p in prompts]
     return tokenizer(texts, add_special_tokens=False)['input_ids']  # the template already holds BOS etc.
 
-def generate(model, tokenizer, prompts:list[str], max_new_tokens:int=32,
+def generate(model, # a causal LM (from `core.load_model`)
+             tokenizer, # the model's tokenizer
+             prompts:list[str], # the prompts to continue
+             max_new_tokens:int=32, # most new tokens per prompt
              chat:bool=None, # wrap prompts with the chat template; default: if the tokenizer has one
-             batch_size:int=16) -> list[str]:
+             batch_size:int=16, # prompts per `generate` call
+            ) -> list[str]:
     "Greedy continuation of each prompt (new text only, stripped), stopping at EOS."
     seqs, out, dev = format_prompts(tokenizer, prompts, chat), [], model_device(model)
     pad_id, eos = _pad_id(tokenizer), _eos_ids(model, tokenizer)
@@ -216,14 +257,18 @@ def generate(model, tokenizer, prompts:list[str], max_new_tokens:int=32,
     return out
 
 # %% ../nbs/04_evaluate.ipynb #74eff704
-def normalize_answer(s:str) -> str:
+def normalize_answer(s:str, # an answer or a model's response
+                    ) -> str:
     "Lower-case, collapse whitespace and strip surrounding punctuation, for exact-match scoring."
     return ' '.join(str(s).lower().split()).strip(' .,;:!?"\'`')
 
-def generation_probe(model, tokenizer, prompts:list[str],
+def generation_probe(model, # a causal LM (from `core.load_model`)
+                     tokenizer, # the model's tokenizer
+                     prompts:list[str], # the questions or instructions
                      references:list[str]=None, # gold answers, matched exactly after `normalize_answer`
                      check:Callable=None, # `check(prompt, response) -> bool`, instead of references
-                     **gen_kw) -> pd.DataFrame:
+                     **gen_kw, # `generate` options, e.g. `max_new_tokens=`
+                    ) -> pd.DataFrame: # one row per prompt: prompt, response, correct
     "Generate for each prompt and score it; a DataFrame (prompt, response, correct) with `.attrs['accuracy']`."
     prompts = _check_texts(prompts, 'prompts')
     if (references is None) == (check is None): raise ValueError("pass exactly one of `references=` or `check=`")
@@ -266,12 +311,13 @@ def _prefix_scores(model, tokenizer, prompt:str, options:list[str]) -> list[floa
     return [float(sum((first[t] if i == 0 else lp[k, i - 1, t]) for i, t in enumerate(cont) if c + i >= starts[k]))
             for k, cont in enumerate(conts)]
 
-def choice_scores(model, tokenizer, prompts:list[str],
+def choice_scores(model, # a causal LM
+                  tokenizer, # the model's tokenizer
+                  prompts:list[str], # the prompts the options continue
                   options:list, # one list of options per prompt, or one list shared by all prompts
-                  batch_size:int=8,
-                  share_prefix:bool|None=None, # run each prompt once and share its KV cache across the options;
-                                              # None: for models of >= 10M parameters, where the prompt's compute dominates
-                 ) -> list[list[float]]:
+                  batch_size:int=8, # sequences per forward pass
+                  share_prefix:bool|None=None, # run each prompt once and share its KV cache across options; None: for models of >= 10M parameters
+                 ) -> list[list[float]]: # per prompt, one summed log-likelihood (nats) per option
     """Summed log-likelihood (nats) of each option continuation `' ' + option` given its prompt. With `share_prefix`
     (decoders), the prompt is run once and its KV cache extended by each option, instead of once per option."""
     prompts = _check_texts(prompts, 'prompts')
@@ -289,9 +335,13 @@ def choice_scores(model, tokenizer, prompts:list[str],
     nlls = iter(-a[s:].sum() for a, s in zip(token_nlls(model, seqs, batch_size, _pad_id(tokenizer)), starts))
     return [[float(next(nlls)) for _ in os_] for os_ in opts]
 
-def choice_accuracy(model, tokenizer, prompts:list[str], options:list,
+def choice_accuracy(model, # a causal LM
+                    tokenizer, # the model's tokenizer
+                    prompts:list[str], # the questions
+                    options:list, # one list of options per prompt, or one list shared by all prompts
                     answers:list, # the right option of each prompt: its index or its text
-                    batch_size:int=8) -> float:
+                    batch_size:int=8, # sequences per forward pass
+                   ) -> float:
     "Fraction of prompts whose most likely option (by summed log-likelihood) is the answer."
     scores = choice_scores(model, tokenizer, prompts, options, batch_size)
     if len(answers) != len(scores): raise ValueError(f"got {len(scores)} prompts but {len(answers)} answers")
@@ -302,7 +352,9 @@ def choice_accuracy(model, tokenizer, prompts:list[str], options:list,
     return float(np.mean([int(np.argmax(s)) == g for s, g in zip(scores, gold)]))
 
 # %% ../nbs/04_evaluate.ipynb #52e34526
-def mean_ci(values, conf:float=0.95) -> tuple[float, float, float]:
+def mean_ci(values, # the measurements, e.g. one metric over seeds
+            conf:float=0.95, # confidence level of the interval
+           ) -> tuple[float, float, float]:
     "Mean of `values` and the Student-t confidence interval `(mean, lo, hi)`."
     v = np.asarray(list(values), dtype=float)
     if v.size == 0: raise ValueError("no values: pass at least one value")
@@ -316,7 +368,10 @@ def mean_ci(values, conf:float=0.95) -> tuple[float, float, float]:
 def _is_scalar(v): return v is None or isinstance(v, (str, bool, int, float, np.number))
 
 def multi_seed(fn:Callable, # `fn(seed=..., **kwargs) -> dict` of metrics
-               seeds:Sequence[int]=(0, 1, 2), desc:str=None, **kwargs) -> pd.DataFrame:
+               seeds:Sequence[int]=(0, 1, 2), # the seeds to run, one row each
+               desc:str=None, # label of the progress bar and summary line; None: `fn`'s name
+               **kwargs, # passed to every `fn` call (scalar ones become columns)
+              ) -> pd.DataFrame: # one row per seed
     "One row per seed: the seed, the scalar `kwargs`, and the metrics `fn` returns."
     seeds, desc = list(seeds), desc or getattr(fn, '__name__', 'run')
     if not seeds: raise ValueError("no seeds: pass e.g. seeds=(0, 1, 2)")
@@ -342,7 +397,10 @@ def _bounds_for(m:str, bounds):
     if isinstance(bounds, dict): return bounds.get(m)
     return tuple(bounds)
 
-def summarize(df:pd.DataFrame, by:str|list=None, metrics:list[str]=None, conf:float=0.95,
+def summarize(df:pd.DataFrame, # one row per run (e.g. from `multi_seed`)
+              by:str|list=None, # column(s) to group by; None: one summary of all rows
+              metrics:list[str]=None, # columns to summarize; None: the ones `multi_seed` recorded, else every numeric column but `seed`
+              conf:float=0.95, # confidence level of the intervals
               bounds='auto', # 'auto': clip CIs of fractions (accuracy, F1, win rate) to [0, 1]; None; (lo, hi); or {metric: (lo, hi)}
              ) -> pd.DataFrame:
     "Mean, CI bounds, std and count of each metric per group of `by` (columns `<metric>_mean`, ...)."
@@ -377,7 +435,10 @@ def _finish(ax, title, xlabel, ylabel, legend=True):
     return ax
 
 def plot_history(history:pd.DataFrame|list, # `trainer.state.log_history`, as a DataFrame or the list itself
-                 metrics:Sequence[str]=('loss', 'eval_loss'), ax=None, title:str='Learning curves'):
+                 metrics:Sequence[str]=('loss', 'eval_loss'), # logged keys to plot (missing ones are skipped)
+                 ax:plt.Axes|None=None, # draw into this Axes; None makes a new figure
+                 title:str='Learning curves', # the plot's title
+                ):
     "Plot each metric in `metrics` against the optimizer step; returns the Axes."
     h = pd.DataFrame(history)
     if 'step' not in h.columns: raise ValueError(f"history has no 'step' column; it has {list(h.columns)}")
@@ -391,8 +452,16 @@ def plot_history(history:pd.DataFrame|list, # `trainer.state.log_history`, as a 
     return _finish(ax, title, 'optimizer step', ylabel)
 
 # %% ../nbs/04_evaluate.ipynb #0e27b597
-def plot_metric_vs_n(summary:pd.DataFrame, x:str='n', y:str='accuracy', hue:str='method', ax=None, logx:bool=True,
-                     title:str=None, xlabel:str=None, ylabel:str=None):
+def plot_metric_vs_n(summary:pd.DataFrame, # a `summarize` table, or raw runs (summarized here)
+                     x:str='n', # column on the x axis
+                     y:str='accuracy', # the metric: `<y>_mean` and its CI columns are plotted
+                     hue:str='method', # column with one line per value; None: a single line
+                     ax:plt.Axes|None=None, # draw into this Axes; None makes a new figure
+                     logx:bool=True, # log-scaled x axis
+                     title:str=None, # the plot's title; None: made from `y` and `x`
+                     xlabel:str=None, # x axis label; None: made from `x`
+                     ylabel:str=None, # y axis label; None: `y`
+                    ):
     "Mean of metric `y` against `x` with a shaded confidence band, one line per `hue`; returns the Axes."
     if f"{y}_mean" not in summary.columns:
         if y not in summary.columns: raise ValueError(f"no column '{y}' or '{y}_mean'; it has {list(summary.columns)}")
@@ -417,7 +486,8 @@ def plot_metric_vs_n(summary:pd.DataFrame, x:str='n', y:str='accuracy', hue:str=
 # %% ../nbs/04_evaluate.ipynb #e86dda92
 def proportion_ci(k:int, # successes
                   n:int, # trials
-                  conf:float=0.95) -> tuple[float, float, float]:
+                  conf:float=0.95, # confidence level of the interval
+                 ) -> tuple[float, float, float]:
     "A fraction and its Wilson score interval `(p, lo, hi)`: inside [0, 1], sensible at 0/n and n/n (no clipping)."
     if n <= 0: raise ValueError(f"n must be a positive number of trials, got {n}")
     if not 0 <= k <= n: raise ValueError(f"k must be between 0 and n={n}, got {k}")
@@ -450,8 +520,12 @@ def _boot_ci(D, conf, n_resamples, rng, fixed_seeds):
 def compare(df:pd.DataFrame, # long format: one row per (method, seed, item) with the outcome in `metric`
             baseline:str, # the value of `by` every other one is compared against
             metric:str='correct', # outcome column: 0/1 correctness, a score, a loss...
-            by:str='method', seed:str='seed', item:str='item', # column names
-            conf:float=0.95, n_resamples:int=4999, random_state:int=0,
+            by:str='method', # column naming the compared methods
+            seed:str='seed', # column holding the seed
+            item:str='item', # column naming the evaluation item
+            conf:float=0.95, # confidence level of the bootstrap interval
+            n_resamples:int=4999, # bootstrap resamples (and permutations for the p-value)
+            random_state:int=0, # seeds the bootstrap and the permutations
             fixed_seeds:bool|None=None, # treat seeds as fixed (not resampled); default: when there are <= 5
             power:float=0.8, # for the smallest resolvable effect
            ) -> pd.DataFrame:
@@ -489,8 +563,13 @@ def compare(df:pd.DataFrame, # long format: one row per (method, seed, item) wit
                          method_mean=float(m.mean()), baseline_mean=float(b.mean())))
     return pd.DataFrame(rows)
 
-def best_of(df:pd.DataFrame, metric:str='correct', by:str='method', higher_is_better:bool=True,
-            conf:float=0.95, **kw) -> dict:
+def best_of(df:pd.DataFrame, # long format: one row per (method, seed, item), as for `compare`
+            metric:str='correct', # outcome column
+            by:str='method', # column naming the candidates
+            higher_is_better:bool=True, # True when a larger `metric` is better (accuracy), False for losses
+            conf:float=0.95, # family-wide confidence level (Bonferroni-split over the k-1 comparisons)
+            **kw, # more `compare` options, e.g. `seed=`, `item=`
+           ) -> dict: # winner (None when no clear winner), leader, closest rival, its effect and interval, reason, table
     """The best `by` value, named only when its paired interval against **every** other excludes zero at a
     Bonferroni-corrected level (best of k is k-1 comparisons); otherwise `winner` is None ("no winner")."""
     means = df.groupby(by)[metric].mean()
@@ -512,8 +591,11 @@ VERDICTS = ('agrees', 'disagrees', "can't tell")
 
 def verdict(expected:str, # 'greater' (method > baseline), 'less', 'none' (no difference that matters), 'not_less' (matches or beats)
             min_effect:float, # the smallest difference that matters (same units as the effect), decided before the run
-            effect:float, ci_lo:float, ci_hi:float, # the measured paired effect and its interval
-            zero_variance:bool=False) -> tuple[str, str]:
+            effect:float, # the measured paired effect (method minus baseline)
+            ci_lo:float, # lower end of its interval
+            ci_hi:float, # upper end of its interval
+            zero_variance:bool=False, # every paired difference was identical (from `compare`)
+           ) -> tuple[str, str]:
     "`('agrees' | 'disagrees' | \"can't tell\", reason)` for a claim, from the measured interval alone."
     if expected not in ('greater', 'less', 'none', 'not_less'):
         raise ValueError(f"expected must be 'greater', 'less', 'none' or 'not_less', not {expected!r}")
@@ -550,7 +632,8 @@ class Claim:
     metric:str        # what is measured, in words (e.g. 'exact-match accuracy on 40 held-out questions')
     cannot_show:str='' # what this scale and budget cannot show about the claim
 
-def claims_dir(root=None) -> Path:
+def claims_dir(root:str|Path|None=None, # the folder to use; None: $LOWRES_FT_CLAIMS, else the repository's `data/claims`
+              ) -> Path:
     "Where claims records live: `root`, else $LOWRES_FT_CLAIMS, else `data/claims` of the repository checkout (or of the working folder)."
     if root is not None: return Path(root)
     if os.environ.get('LOWRES_FT_CLAIMS'): return Path(os.environ['LOWRES_FT_CLAIMS'])
@@ -560,7 +643,8 @@ def claims_dir(root=None) -> Path:
 class ClaimsRecord:
     "The claims one chapter tests: declared before the experiments, measured after, saved as `data/claims/<chapter>.json`."
     def __init__(self, chapter:str, # the notebook's stem, e.g. '20_peft'
-                 preset=None): # the preset that produced the measurements
+                 preset:'str|Preset|None'=None, # the preset that produced the measurements
+                ):
         self.chapter, self.preset, self.claims, self.results = chapter, preset, {}, {}
 
     def declare(self, id:str, text:str, section:str, expected:str, min_effect:float, metric:str, cannot_show:str='') -> Claim:
@@ -624,7 +708,8 @@ def _plain(v):
     if isinstance(v, np.bool_): return bool(v)
     return v
 
-def load_claims(root=None) -> pd.DataFrame:
+def load_claims(root:str|Path|None=None, # folder of claims records; None: `claims_dir()`
+               ) -> pd.DataFrame:
     "Every chapter's claims record under `claims_dir(root)` as one table (one row per claim)."
     rows = []
     for f in sorted(claims_dir(root).glob('*.json')):
@@ -658,8 +743,15 @@ SURVEY_CLAIMS = [  # (id, survey section, claim, the chapter that tests it)
 
 
 # %% ../nbs/04_evaluate.ipynb #e2e91c4d
-def plot_tradeoff(df:pd.DataFrame, x:str, y:str, label:str, ax=None, title:str=None,
-                  xlabel:str=None, ylabel:str=None):
+def plot_tradeoff(df:pd.DataFrame, # one row per point
+                  x:str, # column on the x axis
+                  y:str, # column on the y axis
+                  label:str, # column naming each point
+                  ax:plt.Axes|None=None, # draw into this Axes; None makes a new figure
+                  title:str=None, # the plot's title; None: made from `y` and `x`
+                  xlabel:str=None, # x axis label; None: `x`
+                  ylabel:str=None, # y axis label; None: `y`
+                 ):
     "Scatter `y` against `x`, one labelled point per row (named by column `label`); returns the Axes."
     missing = [c for c in (x, y, label) if c not in df.columns]
     if missing: raise ValueError(f"columns {missing} not in the DataFrame; it has {list(df.columns)}")

@@ -48,20 +48,31 @@ def make_verbalizer(label_names:Sequence[str], # the classes, in label-id order
     if dup: raise ValueError(f"Classes {list(dup.values())[0]} share the word {list(dup)[0]!r}; give each class its own word.")
     return {k: v[k].strip() for k in range(len(names))}
 
-def render(template:str, text:str) -> str:
+def render(template:str, # prompt with a `{text}` slot, e.g. `DEFAULT_TEMPLATE`
+           text:str, # the input, stripped of surrounding whitespace
+          ) -> str:
     "The prompt for `text`: `template` with `{text}` filled in."
     if '{text}' not in template: raise ValueError(f"The template {template!r} has no '{{text}}' slot; add one.")
     return template.replace('{text}', text.strip())
 
 # %% ../nbs/30_few_shot.ipynb #7e035043
-def label_word_scores(model, tokenizer, prompts:list[str], verbalizer:dict,
-                      batch_size:int=16) -> np.ndarray:
+def label_word_scores(model, # a causal LM (from `core.load_model`)
+                      tokenizer, # the model's tokenizer
+                      prompts:list[str], # full prompts; each label word is scored right after one
+                      verbalizer:dict, # label id -> label word (from `make_verbalizer`)
+                      batch_size:int=16, # prompts per forward pass
+                     ) -> np.ndarray:
     "Log-likelihood (nats) of each class's label word after each prompt: shape (n_prompts, n_classes)."
     words = [verbalizer[k] for k in sorted(verbalizer)]
     return np.asarray(choice_scores(model, tokenizer, list(prompts), words, batch_size=batch_size))
 
-def label_word_predict(model, tokenizer, texts:list[str], verbalizer:dict, template:str=DEFAULT_TEMPLATE,
-                       batch_size:int=16) -> list[int]:
+def label_word_predict(model, # a causal LM (from `core.load_model`)
+                       tokenizer, # the model's tokenizer
+                       texts:list[str], # inputs to classify
+                       verbalizer:dict, # label id -> label word (from `make_verbalizer`)
+                       template:str=DEFAULT_TEMPLATE, # prompt with a `{text}` slot, e.g. `DEFAULT_TEMPLATE`
+                       batch_size:int=16, # prompts per forward pass
+                      ) -> list[int]:
     "Class of each text by label-word scoring of `template` (zero-shot, or after prompt-based fine-tuning)."
     return label_word_scores(model, tokenizer, [render(template, t) for t in texts], verbalizer, batch_size).argmax(1).tolist()
 
@@ -75,8 +86,10 @@ def sentence_encoder(name:str|None=None): # default: the preset's encoder
         _ENCODERS[name] = SentenceTransformer(resolve_model(name), device=str(get_device()))
     return _ENCODERS[name]
 
-def embed_texts(texts:Sequence[str], encoder:str|None=None, # encoder name (default the preset's)
-                batch_size:int=64, cache:bool=True, # keep vectors under `core.cache_dir()/embeddings`
+def embed_texts(texts:Sequence[str], # the texts to embed (a list, not one string)
+                encoder:str|None=None, # encoder name (default the preset's)
+                batch_size:int=64, # texts per encoder batch
+                cache:bool=True, # keep vectors under `core.cache_dir()/embeddings`
                ) -> np.ndarray:
     "Unit-norm sentence embeddings of `texts` (n, dim), cached on disk by encoder and text."
     if isinstance(texts, str): raise TypeError("texts must be a list of strings, not one string: pass [text].")
@@ -94,7 +107,10 @@ def embed_texts(texts:Sequence[str], encoder:str|None=None, # encoder name (defa
     return X
 
 # %% ../nbs/30_few_shot.ipynb #f9a0c2cf
-def diverse_subset(emb:np.ndarray, n:int, seed:int=0, n_init:int=3, # k-means restarts
+def diverse_subset(emb:np.ndarray, # one embedding per example, shape (n_examples, dim)
+                   n:int, # how many examples to pick (one per k-means cluster)
+                   seed:int=0, # seeds k-means
+                   n_init:int=3, # k-means restarts
                   ) -> list[int]:
     "Indices of `n` examples spread over `emb`: the member nearest each k-means centroid."
     from sklearn.cluster import KMeans
@@ -116,7 +132,8 @@ def select_demos(strategy:str, # 'random' | 'per_class' | 'nearest' | 'diverse'
                  labels:Sequence[int], # labels of the candidate pool
                  pool_emb:np.ndarray|None=None, # pool embeddings (for 'nearest' and 'diverse')
                  query_emb:np.ndarray|None=None, # the input's embedding (for 'nearest')
-                 seed:int=0) -> list[int]:
+                 seed:int=0, # seeds 'random', 'per_class' and 'diverse' picks
+                ) -> list[int]:
     "Indices of `n` demonstrations from a labelled pool; for 'nearest' the most similar comes last, next to the input."
     labels = list(labels)
     if strategy not in DEMO_STRATEGIES: raise ValueError(f"Unknown strategy {strategy!r}; use one of {DEMO_STRATEGIES}.")
@@ -141,8 +158,12 @@ class ICLResult(NamedTuple):
     "Predictions of in-context learning, the label-word scores, and how many demonstrations each prompt held."
     preds:list; scores:np.ndarray; n_demos:list
 
-def icl_prompt(text:str, demos:Sequence[tuple[str, int]], verbalizer:dict, template:str=DEFAULT_TEMPLATE,
-               tokenizer=None, max_tokens:int|None=None, # drop leading demonstrations until the prompt fits
+def icl_prompt(text:str, # the input to classify
+               demos:Sequence[tuple[str, int]], # (text, label id) demonstrations, in prompt order
+               verbalizer:dict, # label id -> label word (from `make_verbalizer`)
+               template:str=DEFAULT_TEMPLATE, # prompt with a `{text}` slot, e.g. `DEFAULT_TEMPLATE`
+               tokenizer:'PreTrainedTokenizerBase|None'=None, # counts tokens for `max_tokens`; None: no length limit
+               max_tokens:int|None=None, # drop leading demonstrations until the prompt fits
               ) -> tuple[str, int]:
     "The in-context prompt for `text` after `demos` (text, label) and the number of demonstrations kept."
     demos, query = list(demos), render(template, text)
@@ -153,10 +174,19 @@ def icl_prompt(text:str, demos:Sequence[tuple[str, int]], verbalizer:dict, templ
         if not demos: raise ValueError(f"The input alone is longer than max_tokens={max_tokens}; shorten it or raise max_tokens.")
         demos = demos[1:]
 
-def icl_predict(model, tokenizer, train, # the labelled examples ICL may show (Dataset with text, label)
-                texts:list[str], verbalizer:dict, strategy:str='random', n_demos:int=4, seed:int=0,
-                template:str=DEFAULT_TEMPLATE, train_emb:np.ndarray|None=None, text_emb:np.ndarray|None=None,
-                batch_size:int=16) -> ICLResult:
+def icl_predict(model, # a causal LM (from `core.load_model`)
+                tokenizer, # the model's tokenizer
+                train, # the labelled examples ICL may show (Dataset with text, label)
+                texts:list[str], # inputs to classify
+                verbalizer:dict, # label id -> label word (from `make_verbalizer`)
+                strategy:str='random', # how demonstrations are picked: 'random', 'per_class', 'nearest' or 'diverse'
+                n_demos:int=4, # demonstrations per prompt (at most `len(train)`)
+                seed:int=0, # seeds the demonstration pick
+                template:str=DEFAULT_TEMPLATE, # prompt with a `{text}` slot, e.g. `DEFAULT_TEMPLATE`
+                train_emb:np.ndarray|None=None, # embeddings of `train['text']`; None: computed when the strategy needs them
+                text_emb:np.ndarray|None=None, # embeddings of `texts` (for 'nearest'); None: computed when needed
+                batch_size:int=16, # prompts per forward pass
+               ) -> ICLResult:
     "Classify `texts` in context: pick demonstrations from `train` by `strategy`, score label words."
     n_demos = min(n_demos, len(train))
     max_tokens = getattr(getattr(model, 'config', None), 'max_position_embeddings', None)
@@ -172,7 +202,10 @@ def icl_predict(model, tokenizer, train, # the labelled examples ICL may show (D
     return ICLResult(scores.argmax(1).tolist(), scores, used)
 
 # %% ../nbs/30_few_shot.ipynb #bf22cf12
-def verbalize(ds, verbalizer:dict, template:str=DEFAULT_TEMPLATE):
+def verbalize(ds, # a Dataset with `text` and `label` columns
+              verbalizer:dict, # label id -> label word (from `make_verbalizer`)
+              template:str=DEFAULT_TEMPLATE, # prompt with a `{text}` slot, e.g. `DEFAULT_TEMPLATE`
+             ):
     "Prompt-completion rows (TRL's SFT format) for prompt-based fine-tuning: `template(text)` -> `' ' + word`."
     from datasets import Dataset
     from lowres_ft.data import require_columns
@@ -182,16 +215,27 @@ def verbalize(ds, verbalizer:dict, template:str=DEFAULT_TEMPLATE):
     return Dataset.from_dict({'prompt': [render(template, t) for t in ds['text']],
                               'completion': [' ' + verbalizer[int(l)] for l in ds['label']]})
 
-def prompt_finetune(model, tokenizer, train, verbalizer:dict, template:str=DEFAULT_TEMPLATE,
-                    method:str|None='full', seed:int=0, **fit_kw):
+def prompt_finetune(model, # a causal LM or a name for `core.load_model` (a model is copied, not changed)
+                    tokenizer, # the model's tokenizer
+                    train, # the labelled examples (Dataset with text, label)
+                    verbalizer:dict, # label id -> label word (from `make_verbalizer`)
+                    template:str=DEFAULT_TEMPLATE, # prompt with a `{text}` slot, e.g. `DEFAULT_TEMPLATE`
+                    method:str|None='full', # a name in `train.METHODS`; None trains the model as it is
+                    seed:int=0, # seeds the training run
+                    **fit_kw, # more `train.fit` options, e.g. `max_steps=`
+                   ):
     "Prompt-based fine-tuning (PET/LM-BFF) of a copy of causal LM `model` on verbalized labels, via `train.fit` (objective 'sft')."
     import copy
     from lowres_ft.train import fit
     if not isinstance(model, (str, Path)): model = copy.deepcopy(model)  # fit trains in place; keep the caller's model
     return fit(model, verbalize(train, verbalizer, template), 'sft', method, tokenizer=tokenizer, seed=seed, **fit_kw)
 
-def head_finetune(train, encoder:str|None=None, # default: the preset's encoder
-                  method:str|None='full', seed:int=0, **fit_kw):
+def head_finetune(train, # the labelled examples (Dataset with text, label)
+                  encoder:str|None=None, # encoder name; None: the preset's
+                  method:str|None='full', # a name in `train.METHODS`; None trains the model as it is
+                  seed:int=0, # seeds the new head and the training run
+                  **fit_kw, # more `train.fit` options, e.g. `max_steps=`
+                 ):
     "Standard fine-tuning: a new classification head on the encoder, through `train.fit` (objective 'classification')."
     from lowres_ft.train import fit
     name = encoder or get_preset().encoder
@@ -206,7 +250,9 @@ def setfit_fit(train, # Dataset with text, label
                max_steps:int=20, # contrastive steps of the body (SetFit's default is one epoch of pairs)
                batch_size:int=16, # pairs per step
                body_learning_rate:float=2e-5, # SetFit's default
-               seed:int=0, progress:bool=False, **kwargs, # more `setfit.TrainingArguments` fields
+               seed:int=0, # seeds the pairs and the head
+               progress:bool=False, # show SetFit's progress bars
+               **kwargs, # more `setfit.TrainingArguments` fields
               ):
     "A `SetFitModel` trained on `train`: contrastive fine-tuning of the encoder, then a logistic-regression head."
     from setfit import SetFitModel, Trainer, TrainingArguments
@@ -241,7 +287,10 @@ def setfit_fit(train, # Dataset with text, label
     return model
 
 # %% ../nbs/30_few_shot.ipynb #55bdb905
-def tfidf_classifier(texts:Sequence[str], labels:Sequence[int], C:float=10.0):
+def tfidf_classifier(texts:Sequence[str], # training texts
+                     labels:Sequence[int], # their class ids
+                     C:float=10.0, # inverse regularisation strength of the logistic regression
+                    ):
     "A scikit-learn TF-IDF (word 1-2 grams) + logistic-regression pipeline fitted on `texts`."
     from sklearn.pipeline import make_pipeline
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -249,8 +298,11 @@ def tfidf_classifier(texts:Sequence[str], labels:Sequence[int], C:float=10.0):
     return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
                          LogisticRegression(C=C, max_iter=2000)).fit(list(texts), list(labels))
 
-def fit_logreg(X:np.ndarray, y:Sequence[int], C:float=100.0, # weak regularisation: see the note below
-               seed:int=0):
+def fit_logreg(X:np.ndarray, # features, shape (n_examples, dim), e.g. from `embed_texts`
+               y:Sequence[int], # class ids, at least 2 distinct
+               C:float=100.0, # inverse regularisation strength; large = weak regularisation
+               seed:int=0, # seeds the solver
+              ):
     "Logistic regression on (frozen) embeddings; has `predict_proba` for self-training and active learning."
     from sklearn.linear_model import LogisticRegression
     y = np.asarray(y)
@@ -265,10 +317,13 @@ SYNONYMS = {'problem': ['issue', 'trouble'], 'issue': ['problem'], 'help': ['ass
             'fix': ['repair', 'solve'], 'again': ['once more'], 'quickly': ['fast', 'soon'], 'thanks': ['thank you'],
             'hi': ['hello', 'hey'], 'hello': ['hi'], 'still': ['yet'], 'cannot': ["can't"], 'get': ['receive']}
 
-def augment(text:str, n:int=1, # augmented copies to make
+def augment(text:str, # the text to perturb
+            n:int=1, # augmented copies to make
             p_swap:float=0.3, # chance to replace a word that has a synonym
             p_drop:float=0.1, # chance to drop any other word (word dropout)
-            seed:int=0, synonyms:dict|None=None) -> list[str]:
+            seed:int=0, # seeds the perturbation (with the text itself)
+            synonyms:dict|None=None, # word -> replacements; None: `SYNONYMS`
+           ) -> list[str]:
     "`n` noisy copies of `text` by synonym swap and word dropout (EDA-style augmentation)."
     if not 0 <= p_swap <= 1 or not 0 <= p_drop < 1: raise ValueError("p_swap must be in [0, 1] and p_drop in [0, 1).")
     syn, rng, words = synonyms or SYNONYMS, random.Random(f'augment/{seed}/{text}'), text.split()
@@ -283,7 +338,11 @@ def augment(text:str, n:int=1, # augmented copies to make
         out.append(' '.join(new) or text)
     return out
 
-def augment_dataset(ds, n:int=1, seed:int=0, **kw):
+def augment_dataset(ds, # a Dataset with `text` and `label` columns
+                    n:int=1, # augmented copies of each row
+                    seed:int=0, # seeds the perturbations
+                    **kw, # `augment` options, e.g. `p_swap=`
+                   ):
     "`ds` followed by `n` augmented copies of each row (same label)."
     from datasets import Dataset, concatenate_datasets
     new = {'text': [], 'label': []}
@@ -292,7 +351,11 @@ def augment_dataset(ds, n:int=1, seed:int=0, **kw):
     return concatenate_datasets([ds, Dataset.from_dict(new, features=ds.features)])
 
 # %% ../nbs/30_few_shot.ipynb #5da25ae2
-def add_label_noise(labels:Sequence[int], rate:float, n_classes:int, seed:int=0) -> np.ndarray:
+def add_label_noise(labels:Sequence[int], # class ids (not changed)
+                    rate:float, # share of labels to flip, in [0, 1]
+                    n_classes:int, # number of classes to flip among
+                    seed:int=0, # seeds which labels flip and to what
+                   ) -> np.ndarray:
     "A copy of `labels` with a share `rate` of them flipped to a different, random class."
     y = np.array(labels, copy=True)
     if not 0 <= rate <= 1: raise ValueError(f"rate must be a fraction in [0, 1], got {rate}.")
@@ -301,10 +364,13 @@ def add_label_noise(labels:Sequence[int], rate:float, n_classes:int, seed:int=0)
         y[i] = rng.choice([c for c in range(n_classes) if c != y[i]])
     return y
 
-def self_train(X_lab:np.ndarray, y_lab:Sequence[int], X_unlab:np.ndarray,
+def self_train(X_lab:np.ndarray, # features of the labelled examples
+               y_lab:Sequence[int], # their class ids
+               X_unlab:np.ndarray, # features of the unlabelled pool (not empty)
                fit_fn:Callable=fit_logreg, # `fit_fn(X, y) -> model` with `predict_proba`
                threshold:float=0.9, # keep pseudo-labels at least this confident
-               rounds:int=3, y_unlab:Sequence[int]|None=None, # true labels, only to report pseudo-label accuracy
+               rounds:int=3, # pseudo-labelling rounds (stops early when none is confident)
+               y_unlab:Sequence[int]|None=None, # true labels of the pool, used only to report pseudo-label accuracy
               ):
     "Self-training with confidence-thresholded pseudo-labels; returns (model, history DataFrame)."
     X_unlab = np.asarray(X_unlab)
@@ -329,7 +395,9 @@ def self_train(X_lab:np.ndarray, y_lab:Sequence[int], X_unlab:np.ndarray,
     return model, pd.DataFrame(hist, columns=['round', 'new', 'pseudo_labelled', 'pseudo_label_accuracy'])
 
 # %% ../nbs/30_few_shot.ipynb #0a84c512
-def uncertainty(proba:np.ndarray, kind:str='margin') -> np.ndarray:
+def uncertainty(proba:np.ndarray, # class probabilities, shape (n_examples, n_classes)
+                kind:str='margin', # 'margin', 'entropy' or 'least_confident'
+               ) -> np.ndarray:
     "How unsure a model is about each row of `proba` (higher = more unsure): 'margin', 'entropy' or 'least_confident'."
     P = np.asarray(proba, dtype=float)
     if P.ndim != 2: raise ValueError(f"proba must be 2-D (examples, classes), got shape {P.shape}.")
@@ -340,10 +408,16 @@ def uncertainty(proba:np.ndarray, kind:str='margin') -> np.ndarray:
 
 AL_STRATEGIES = ('random', 'uncertainty', 'diverse')
 
-def active_learning(X_pool:np.ndarray, y_pool:Sequence[int], # the pool; labels are revealed only when picked (the oracle)
-                    X_test:np.ndarray, y_test:Sequence[int],
-                    budget:int=40, step:int=4, # total labels, and labels asked for per round
-                    strategy:str='uncertainty', fit_fn:Callable=fit_logreg, seed:int=0) -> pd.DataFrame:
+def active_learning(X_pool:np.ndarray, # features of the pool to pick from
+                    y_pool:Sequence[int], # the pool's labels, revealed only when picked (the oracle)
+                    X_test:np.ndarray, # test features
+                    y_test:Sequence[int], # test class ids
+                    budget:int=40, # total labels to ask for
+                    step:int=4, # labels asked for per round
+                    strategy:str='uncertainty', # 'random', 'uncertainty' or 'diverse' (see `AL_STRATEGIES`)
+                    fit_fn:Callable=fit_logreg, # `fit_fn(X, y) -> model` with `predict` and `predict_proba`
+                    seed:int=0, # seeds the first labelled batch and random picks
+                   ) -> pd.DataFrame:
     "Accuracy after each labelling round when `strategy` picks which pool examples to label next."
     if strategy not in AL_STRATEGIES: raise ValueError(f"Unknown strategy {strategy!r}; use one of {AL_STRATEGIES}.")
     X_pool, y_pool, y_test = np.asarray(X_pool), np.asarray(y_pool), np.asarray(y_test)

@@ -29,14 +29,15 @@ def _mean_nll(model, tokenizer, texts, max_length=None, batch_size=16) -> float:
 class ForgettingProbe(TrainerCallback):
     "A `TrainerCallback` measuring general loss, general QA accuracy and target loss every `every` steps of a `fit` run."
     def __init__(self, tokenizer, # the model's tokenizer
-                 target_texts=None, # held-out target texts, or a dict name -> texts for several targets
-                 general_texts=None, # held-out general texts; default `general_probes()['texts']`
-                 qa=None, # cloze items (prompt, options, answer); default `general_probes()['qa']`; False: none
+                 target_texts:list[str]|dict|None=None, # held-out target texts, or a dict name -> texts for several targets
+                 general_texts:list[str]|None=None, # held-out general texts; default `general_probes()['texts']`
+                 qa:'Dataset|pd.DataFrame|bool|None'=None, # cloze items (prompt, options, answer); default `general_probes()['qa']`; False: none
                  every:int=10, # measure every `every` optimizer steps (and at the first and last)
                  n:int=50, # size of the default general sets
                  max_length:int=None, # cut texts to this many tokens
                  baseline:dict=None, # step-0 metrics already measured (`probe.measure(base)`) to skip re-measuring
-                 batch_size:int=16):
+                 batch_size:int=16, # texts per forward pass when measuring
+                ):
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive number of steps (e.g. 10), got {every!r}.")
         if general_texts is None or qa is None:
@@ -89,7 +90,8 @@ class ForgettingProbe(TrainerCallback):
 # %% ../nbs/50_forgetting.ipynb #d83e52da
 _LAYER = re.compile(r'\.(?:layers?|h|blocks?)\.(\d+)\.')
 
-def layer_index(name:str) -> int|None:
+def layer_index(name:str, # a parameter name from `model.named_parameters()`
+               ) -> int|None:
     "The transformer block a parameter belongs to (from names like `model.layers.3.mlp...`), or None."
     m = _LAYER.search('.' + name)
     return int(m.group(1)) if m else None
@@ -97,11 +99,13 @@ def layer_index(name:str) -> int|None:
 def _is_embedding(name:str) -> bool: return any(k in name for k in ('embed', 'wte', 'wpe', 'lm_head'))
 
 @register_method('hft', 'half fine-tuning: a random half of each block\'s weight matrices train, the rest stay frozen (Hui et al. 2024)', full_lr=True)
-def half_finetuning(model, task:str='causal_lm',
+def half_finetuning(model, # the model to freeze half of (in place)
+                    task:str='causal_lm', # the model's task (any: HFT chooses parameters by name)
                     strategy:str='matrices', # 'matrices' (half of each block's matrices, HFT) or 'layers' (every other block)
                     seed:int=0, # which half
                     train_embeddings:bool=False, # also train token embeddings / LM head
-                    **kwargs):
+                    **kwargs, # refused: HFT takes only `strategy`, `seed` and `train_embeddings`
+                   ):
     "Freeze about half of `model`'s parameters (HFT) and return it."
     if kwargs: raise TypeError(f"method 'hft' takes strategy, seed, train_embeddings; got {sorted(kwargs)}.")
     if strategy not in ('matrices', 'layers'): raise ValueError(f"strategy must be 'matrices' or 'layers', got {strategy!r}.")
@@ -141,7 +145,7 @@ class L2SP:
     "`fit` regularizer weight/2 · Σ (θ − θ₀)² over trainable weights (L2-SP, Li et al. 2018); θ₀ is captured at the first step unless given."
     kind = 'L2-SP'
     def __init__(self, weight:float=0.1, # λ; 0 is plain training
-                 anchor=None, # the model or state dict to pull toward; default: the weights at the first training step
+                 anchor:torch.nn.Module|dict|None=None, # the model or state dict to pull toward; default: the weights at the first training step
                 ):
         self.weight = _check_weight(weight)
         self.anchor = None if anchor is None else _snapshot(anchor)
@@ -170,7 +174,10 @@ def _snapshot(src) -> dict:
 class EWC(L2SP):
     "`fit` regularizer weight/2 · Σ F (θ − θ*)² with a diagonal Fisher F from general data (EWC, Kirkpatrick et al. 2017)."
     kind = 'EWC'
-    def __init__(self, weight:float, fisher:dict, anchor):
+    def __init__(self, weight:float, # λ, the penalty's strength; 0 is plain training
+                 fisher:dict, # parameter name -> diagonal Fisher tensor (importance of each weight)
+                 anchor, # the model or state dict whose weights θ* the penalty pulls toward
+                ):
         super().__init__(weight, anchor)
         self.importance = {_clean(k): v.detach() for k, v in fisher.items()}
 
@@ -213,7 +220,8 @@ class EWC(L2SP):
 # %% ../nbs/50_forgetting.ipynb #05f00380
 class LayerwiseLRDecay:
     "`fit` param_groups: block i of L gets lr·decay^(L−1−i), embeddings lr·decay^L, everything else (head, final norm) lr."
-    def __init__(self, decay:float=0.8):
+    def __init__(self, decay:float=0.8, # factor per block going down, in (0, 1]; 1 is no decay, 0.8-0.95 is usual
+                ):
         if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 < decay <= 1:
             raise ValueError(f"decay must be in (0, 1] (1 = no decay; 0.8-0.95 is usual), got {decay!r}.")
         self.decay = float(decay)
@@ -230,7 +238,8 @@ class LayerwiseLRDecay:
         return [{'params': ps, 'lr': lr * self.decay ** d} for d, ps in sorted(groups.items())]
     def __repr__(self): return f"LayerwiseLRDecay(decay={self.decay:g})"
 
-def llrd(decay:float=0.8) -> LayerwiseLRDecay:
+def llrd(decay:float=0.8, # factor per block going down, in (0, 1]; 1 is no decay, 0.8-0.95 is usual
+        ) -> LayerwiseLRDecay:
     "Layer-wise learning-rate decay for `fit(..., param_groups=llrd(decay))`."
     return LayerwiseLRDecay(decay)
 
@@ -280,7 +289,9 @@ def _check_frac(x, name):
     return float(x)
 
 # %% ../nbs/50_forgetting.ipynb #d36496a3
-def interpolate(base, finetuned, alpha:float=0.5, # 0 = base, 1 = fine-tuned; > 1 extrapolates (task arithmetic)
+def interpolate(base, # the pretrained model (or its state dict)
+                finetuned, # a model fine-tuned from `base` (or its state dict)
+                alpha:float=0.5, # 0 = base, 1 = fine-tuned; > 1 extrapolates (task arithmetic)
                ):
     "WiSE-FT / LM-Cocktail: a model with weights (1 − α)·θ_base + α·θ_ft (a new model; inputs unchanged)."
     alpha = _check_frac(alpha, 'alpha')
@@ -300,7 +311,9 @@ def _slerp(a:torch.Tensor, b:torch.Tensor, t:float, eps:float=1e-8) -> torch.Ten
     out = (torch.sin((1 - t) * omega) * va + torch.sin(t * omega) * vb) / torch.sin(omega)
     return out.reshape(a.shape).to(a.dtype)
 
-def slerp(base, finetuned, t:float=0.5, # 0 = base, 1 = fine-tuned
+def slerp(base, # the pretrained model (or its state dict)
+          finetuned, # a model fine-tuned from `base` (or its state dict)
+          t:float=0.5, # 0 = base, 1 = fine-tuned
          ):
     "Spherical interpolation of each weight tensor between `base` and `finetuned` (as in mergekit's SLERP)."
     t = _check_frac(t, 't')
@@ -311,7 +324,8 @@ def slerp(base, finetuned, t:float=0.5, # 0 = base, 1 = fine-tuned
 # %% ../nbs/50_forgetting.ipynb #62cc67fa
 _MERGES = ('task_arithmetic', 'ties', 'dare_linear', 'dare_ties', 'magnitude_prune')
 
-def merge(base, models:list, # the fine-tuned models (or state dicts), all from `base`
+def merge(base, # the pretrained model the task vectors are measured from
+          models:list, # the fine-tuned models (or state dicts), all from `base`
           method:str='ties', # one of 'task_arithmetic', 'ties', 'dare_linear', 'dare_ties', 'magnitude_prune'
           weights:list=None, # weight of each task vector; default 1 each
           density:float=0.5, # fraction of each task vector kept (TIES trims by magnitude, DARE drops at random)
@@ -357,7 +371,8 @@ def soup(models:list, # models fine-tuned from one base (different seeds or hype
            for k, v in sds[0].items()}
     return _rebuild(models[0], out)
 
-def greedy_soup(models:list, score, # `score(model) -> float`, higher is better (e.g. minus held-out loss)
+def greedy_soup(models:list, # models fine-tuned from one base, tried best-score first
+                score, # `score(model) -> float`, higher is better (e.g. minus held-out loss)
                ):
     "Greedy soup: add models best-first, keeping each only if the soup's held-out `score` does not drop (Wortsman et al. 2022)."
     scored = sorted(((score(m), i) for i, m in enumerate(models)), reverse=True)
@@ -414,7 +429,8 @@ def merge_adapters(model, # a `PeftModel` holding the adapters
 # %% ../nbs/50_forgetting.ipynb #96a629ce
 def plot_forgetting_curves(traj:pd.DataFrame, # trajectories with a `run` column (from `ForgettingProbe.trajectory(label)`)
                            target:str='target', # which target's loss to plot
-                           title:str='Forgetting curves'):
+                           title:str='Forgetting curves', # the figure's title
+                          ):
     "Target loss, general loss and general QA accuracy against the training step, one line per run; returns the Axes."
     cols = [(f'{target}_loss', 'target loss (nats/token)'), ('general_loss', 'general loss (nats/token)'),
             ('general_qa_acc', 'general cloze accuracy')]
@@ -427,7 +443,11 @@ def plot_forgetting_curves(traj:pd.DataFrame, # trajectories with a `run` column
     fig.suptitle(title); fig.tight_layout()
     return axes
 
-def plot_trajectories(traj:pd.DataFrame, target:str='target', ax=None, title:str='Learning vs forgetting'):
+def plot_trajectories(traj:pd.DataFrame, # trajectories with a `run` column (from `ForgettingProbe.trajectory(label)`)
+                      target:str='target', # which target's gain is the x axis
+                      ax:plt.Axes|None=None, # draw into this Axes; None makes a new figure
+                      title:str='Learning vs forgetting', # the plot's title
+                     ):
     "Forgetting (general loss increase) against target gain along each run, one line per run; returns the Axes."
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     for name, d in traj.groupby('run', sort=False):
@@ -443,7 +463,9 @@ def plot_trajectories(traj:pd.DataFrame, target:str='target', ax=None, title:str
 # %% ../nbs/50_forgetting.ipynb #67e0f49d
 def at_equal_gain(traj:pd.DataFrame, # trajectories with a `run` column
                   gain:float=None, # the common target gain; default: the smallest final gain over the runs
-                  target:str='target', cols:tuple=('forgetting', 'general_qa_acc', 'step')) -> pd.DataFrame:
+                  target:str='target', # which target's gain to match
+                  cols:tuple=('forgetting', 'general_qa_acc', 'step'), # trajectory columns to report (missing ones are skipped)
+                 ) -> pd.DataFrame:
     "Each run's metrics interpolated at the first point where its target gain reaches `gain` (NaN if it never does)."
     g = f'{target}_gain'
     if gain is None: gain = traj.groupby('run', sort=False)[g].last().min()

@@ -378,7 +378,7 @@ def method_costs(base, # a model (copied, not changed) or a zero-argument functi
                  method_kwargs:dict|None=None, # options for the method, e.g. `{'r': 8}`; None: its defaults
                  preset:'str|Preset|None'=None, # preset name or `Preset` (sequence length, batch size, learning rates); None: the active one
                  **fit_kw, # more `fit` options
-                ) -> dict:
+                ) -> dict: # one row of `cost_table`: parameters, memory, adapter size, step time, latency
     "Train a copy of `base` with `method` for `steps` steps and measure what it costs (see the table's columns)."
     from lowres_ft.evaluate import model_device
     p = get_preset(preset)
@@ -427,7 +427,7 @@ def cost_table(base, # a model or a zero-argument function returning a fresh one
                quantized_base:'Callable|None'=None, # a zero-argument function returning the 4-bit model for 'qlora'; None: 'qlora' gets a note instead
                progress:bool=True, # show a progress bar over methods
                **kw, # `method_costs` options, e.g. `steps=`
-              ) -> pd.DataFrame:
+              ) -> pd.DataFrame: # one row per method, indexed by its name
     "One `method_costs` row per method; 'qlora' uses `quantized_base`, and a method the model cannot take gets its reason."
     from tqdm.auto import tqdm
     rows = []

@@ -4,13 +4,13 @@ The docs pages render each exported symbol with `show_doc`, which shows the docs
 parameter's docment (the `# comment` after it) beside it. This test walks every `lowres_ft` module's `__all__` and
 every function registered in a registry (methods, objectives, ... wherever they live) and lists what would render
 empty. Run `python tests/test_docments.py` for the per-module counts over the whole package."""
-import importlib, inspect, pkgutil, dataclasses, sys
+import importlib, inspect, pkgutil, dataclasses, sys, ast, io, textwrap, tokenize
 import pytest
-from fastcore.docments import docments, docstring
+from fastcore.docments import docments, docstring, get_source
 import lowres_ft
 
 # Modules whose public API must be fully documented. To hold another module to it, add its name here.
-DOCUMENTED = ('data', 'peft_methods', 'cpt')
+DOCUMENTED = ('data', 'evaluate', 'cpt', 'peft_methods', 'fewshot', 'align', 'forgetting')
 
 _SKIP_PARAMS = ('self', 'cls')
 _VAR = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
@@ -60,7 +60,21 @@ def fn_problems(o) -> list:
         if k in _SKIP_PARAMS or v.kind in _VAR: continue
         if not v.docment: out.append(f'{name}({k}): no docment')
         if v.anno is type(None): out.append(f'{name}({k}): unannotated default None renders as NoneType')
+    if (leak := _borrowed_return_doc(o)):
+        out.append(f'{name}: the return shows the comment above it ({leak!r}, e.g. a `**kwargs` comment); '
+                   f'give the `) -> ...:` line its own comment')
     return out
+
+def _borrowed_return_doc(o) -> str|None:
+    "fastcore takes a return docment from the comment lines above an uncommented `) -> X:` line; that comment, else None."
+    f = o.__init__ if inspect.isclass(o) and not dataclasses.is_dataclass(o) else o
+    try: src = textwrap.dedent(get_source(f) or ''); d = ast.parse(src).body[0]
+    except Exception: return None
+    if not isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) or d.returns is None: return None
+    doc = docments(o, full=True).get('return', {}).get('docment')
+    if not doc: return None
+    commented = {t.start[0] for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
+    return None if d.returns.lineno in commented else doc
 
 def _auto_dataclass_doc(o) -> bool:
     "True when `o` is a dataclass whose docstring is the signature `dataclasses` writes when none is given."
@@ -104,6 +118,12 @@ def _documented(a:int, # how many
     "Return `a`."
     return a
 
+def _leaky(a:int, # how many
+          **kwargs, # more options
+         ) -> int:
+    "Return `a`."
+    return a
+
 @dataclasses.dataclass
 class _AutoDoc:
     x:int = 0  # a number
@@ -114,6 +134,7 @@ def test_checker_finds_missing():
     assert any('(a): no docment' in p for p in ps) and any('(b): no docment' in p for p in ps), ps
     assert any('(b): unannotated default None' in p for p in ps), ps
     assert fn_problems(_documented) == []
+    assert any('return shows the comment above it' in p for p in fn_problems(_leaky)), fn_problems(_leaky)
     assert any('no docstring' in p for p in fn_problems(_AutoDoc))
 
 def test_registries_found():
