@@ -13,7 +13,7 @@ import torch
 from .core import (PeakMemory, count_parameters, cpu_bf16, get_device, get_precision, get_preset, load_model,
                             load_tokenizer, torch_dtype)
 from .train import fit
-from .guide import GPUS, gpu_name, model_config, peak_probe, train_flops
+from .guide import GPUS, gpu_name, model_config, train_flops
 
 # %% auto #0
 __all__ = ['ARCHS', 'VARIANTS', 'REAL_ARCHS', 'arch_config', 'train_flops_per_token', 'cpu_matmul_flops', 'peak_flops',
@@ -120,7 +120,7 @@ def bench_run(arch:str='tiny', method:str='lora', variant:str='lowres', seq_len:
     import gc; gc.collect()
     with PeakMemory(device=dev) as mem:   # the weights + the peak rise from the start of training
         res = fit(model, ds, objective='sft', method='lora' if method != 'full' else 'full', tokenizer=tok,
-                  preset=preset, progress=False, seed=seed, learning_rate=1e-5, callbacks=(peak_probe(mem),), **kw)
+                  preset=preset, progress=False, seed=seed, learning_rate=1e-5, callbacks=(mem.callback(),), **kw)
     secs = res.trainer.state.log_history[-1]['train_runtime']
     pc = count_parameters(res.model)
     tps = real_tokens/secs

@@ -419,4 +419,12 @@ class PeakMemory:
         return max(self._peak - self.start, 0) + self.held
     @property
     def gib(self) -> float: return self.peak_bytes/2**30
+    def callback(self):
+        "A Trainer callback that restarts this measurement when training begins, with the trained model's weights as `held`."
+        from transformers import TrainerCallback
+        pm = self
+        class _PeakFromTrainBegin(TrainerCallback):
+            def on_train_begin(self, args, state, control, model=None, **kw):   # the trainer, the method and the data are built
+                pm.held = sum(t.numel()*t.element_size() for t in model.parameters()); pm.reset()
+        return _PeakFromTrainBegin()
     def __repr__(self): return f'PeakMemory({self.gib:.3f} GiB, {self.kind})' if self.start is not None else 'PeakMemory(not started)'

@@ -22,8 +22,8 @@ from .train import fit, get_method, get_objective
 __all__ = ['TASK_TYPES', 'FEEDBACK_KINDS', 'LANGUAGE_RESOURCES', 'CHAPTERS', 'TIERS', 'NOT_IMPLEMENTED', 'CLAIMS', 'PRESET_ORDER',
            'MODEL_CONFIGS', 'GPUS', 'MFU', 'ENCODER_TYPES', 'SMOL', 'QWEN', 'MINILM', 'COLAB_RUNS', 'chapter_page',
            'load_claims', 'evidence', 'measured_text', 'recommend', 'gpu_name', 'model_config', 'meta_model',
-           'method_model', 'method_parameters', 'train_flops', 'estimate', 'peak_probe', 'measure', 'compare',
-           'colab_check', 'memory_bars', 'text_bars', 'wizard']
+           'method_model', 'method_parameters', 'train_flops', 'estimate', 'measure', 'compare', 'colab_check',
+           'memory_bars', 'text_bars', 'wizard']
 
 # %% ../nbs/60_guide.ipynb #e80f9b82
 TASK_TYPES = ('classification', 'sequence_labeling', 'generation')
@@ -548,15 +548,6 @@ def _long_texts(n_seq, seq_len, seed=0):
     "Enough domain text to fill `n_seq` blocks of `seq_len` tokens (LM objectives cut text into full blocks)."
     return domain_corpus(max(64, n_seq*seq_len//20), seed=seed)
 
-def peak_probe(pm:PeakMemory, # the measurement to start; enter it around `train.fit`
-              ):
-    "A Trainer callback that starts `pm` when training begins, with the trained model's weights as `held`: the steps' peak."
-    from transformers import TrainerCallback
-    class _PeakProbe(TrainerCallback):
-        def on_train_begin(self, args, state, control, model=None, **kw):   # the trainer, the method and the data are built
-            pm.held = sum(t.numel()*t.element_size() for t in model.parameters()); pm.reset()
-    return _PeakProbe()
-
 def measure(model:str='embedded:tiny', # model name or folder (loaded with core.load_model)
             method:str='lora', # training method for train.fit
             objective:str='causal_lm', # 'causal_lm' or 'classification'
@@ -585,7 +576,7 @@ def measure(model:str='embedded:tiny', # model name or folder (loaded with core.
         warnings.simplefilter('ignore')
         fit(m, data, objective=objective, method=method, tokenizer=tok, seed=seed, max_steps=steps,
             per_device_train_batch_size=batch, max_length=seq_len, progress=False, save_checkpoints=False,
-            callbacks=(peak_probe(pm), _Timer()), logging_steps=steps, eval_strategy='no')
+            callbacks=(pm.callback(), _Timer()), logging_steps=steps, eval_strategy='no')
     return dict(measured_peak_gib=pm.gib, measured_time_per_step_s=float(pd.Series(times[1:]).median()),
                 device=dev.type, what=f'weights + peak rise during training ({pm.kind})')
 
