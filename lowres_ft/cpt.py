@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 from .core import load_model, load_tokenizer, get_preset
 from .data import mix
-from .train import fit, as_dataset, register_method, lora
+from .registry import register_method
+from .train import fit, as_dataset, lora
 
 # %% auto #0
 __all__ = ['tokenizer_stats', 'fertility', 'bytes_per_token', 'NgramLM', 'relevance_scores', 'relevance_filter', 'cpt_data',

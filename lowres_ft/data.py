@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 from datasets import (ClassLabel, Dataset, DatasetDict, Features, Value, concatenate_datasets,
                       load_from_disk)
+from .core import hub_reachable as _hub_reachable   # one Hub check (a test may switch it off here)
 
 # %% ../nbs/01_data.ipynb #62571182
 def _rng(seed, stream:str) -> random.Random:
@@ -1227,13 +1228,6 @@ _DATA_EXTS = ('.jsonl', '.json', '.csv', '.txt', '.parquet')
 def _looks_like_path(s:str) -> bool:
     "True for strings that can only be a path: './x', '/x', '~/x', 'a/b/c', 'x.jsonl', 'a\\b'."
     return (s.startswith(('/', '.', '~')) or '\\' in s or s.count('/') > 1 or s.lower().endswith(_DATA_EXTS))
-
-def _hub_reachable() -> bool:
-    "`lowres_ft.core.hub_reachable()`, or False when core (or the function) is not there."
-    try: from lowres_ft.core import hub_reachable
-    except ImportError: return False
-    try: return bool(hub_reachable())
-    except Exception: return False
 
 def _kind(v) -> str|None:
     "The kind of a JSON-like value, as a user would name it (None for null)."

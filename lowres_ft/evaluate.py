@@ -29,6 +29,7 @@ import matplotlib.ticker as mticker
 from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
+from .core import describe_run, get_preset
 
 # %% ../nbs/04_evaluate.ipynb #c245cf81
 def model_device(model, # a model, plain or under a PEFT wrapper
@@ -690,7 +691,6 @@ class ClaimsRecord:
         test run never overwrites the records of the executed pages."""
         if root is None and os.environ.get('IN_TEST'): return None
         import transformers, datetime, platform
-        from lowres_ft.core import describe_run, get_preset
         d = claims_dir(root); d.mkdir(parents=True, exist_ok=True)
         p = get_preset(self.preset) if self.preset is not None else None
         doc = dict(chapter=self.chapter, preset=p.name if p else None, run=describe_run(p) if p else None,

@@ -14,7 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from .core import get_preset, get_device, resolve_model, cache_dir, load_model, load_tokenizer, seed_everything
+from .core import get_preset, get_device, resolve_model, cache_dir, load_model, load_tokenizer, seed_everything, quiet
+from .data import require_columns
+from .train import fit
 from .evaluate import choice_scores, predict_classes
 
 # %% auto #0
@@ -208,7 +210,6 @@ def verbalize(ds, # a Dataset with `text` and `label` columns
              ):
     "Prompt-completion rows (TRL's SFT format) for prompt-based fine-tuning: `template(text)` -> `' ' + word`."
     from datasets import Dataset
-    from lowres_ft.data import require_columns
     require_columns(ds, ['text', 'label'])
     bad = sorted({int(l) for l in ds['label']} - set(verbalizer))
     if bad: raise ValueError(f"The verbalizer misses label id(s) {bad} that occur in the data; add a word for each.")
@@ -226,7 +227,6 @@ def prompt_finetune(model, # a causal LM or a name for `core.load_model` (a mode
                    ):
     "Prompt-based fine-tuning (PET/LM-BFF) of a copy of causal LM `model` on verbalized labels, via `train.fit` (objective 'sft')."
     import copy
-    from lowres_ft.train import fit
     if not isinstance(model, (str, Path)): model = copy.deepcopy(model)  # fit trains in place; keep the caller's model
     return fit(model, verbalize(train, verbalizer, template), 'sft', method, tokenizer=tokenizer, seed=seed, **fit_kw)
 
@@ -237,7 +237,6 @@ def head_finetune(train, # the labelled examples (Dataset with text, label)
                   **fit_kw, # more `train.fit` options, e.g. `max_steps=`
                  ):
     "Standard fine-tuning: a new classification head on the encoder, through `train.fit` (objective 'classification')."
-    from lowres_ft.train import fit
     name = encoder or get_preset().encoder
     seed_everything(seed)  # the new head's initialisation depends on the seed
     model = load_model(name, task='classification', num_labels=len(train.features['label'].names)
@@ -256,25 +255,17 @@ def setfit_fit(train, # Dataset with text, label
               ):
     "A `SetFitModel` trained on `train`: contrastive fine-tuning of the encoder, then a logistic-regression head."
     from setfit import SetFitModel, Trainer, TrainingArguments
-    from lowres_ft.data import require_columns
     require_columns(train, ['text', 'label'])
     if len(set(train['label'])) < 2: raise ValueError("SetFit needs examples of at least 2 classes to make pairs.")
-    for name in ('setfit', 'sentence_transformers'): logging.getLogger(name).setLevel(logging.ERROR)
     seed_everything(seed)
-    from transformers.utils import logging as hf_logging
-    was = hf_logging.is_progress_bar_enabled(); hf_logging.disable_progress_bar()  # no weight-loading bar per run
-    try: model = SetFitModel.from_pretrained(resolve_model(encoder or get_preset().encoder))
-    finally:
-        if was: hf_logging.enable_progress_bar()
-    args = TrainingArguments(batch_size=batch_size, max_steps=max_steps, body_learning_rate=body_learning_rate,
-                             seed=seed, report_to='none', show_progress_bar=progress, save_strategy='no',
-                             logging_strategy='no', **kwargs)
-    import datasets
     from transformers.trainer_callback import ProgressCallback, PrinterCallback
     from transformers.utils.notebook import NotebookProgressCallback
     from setfit.notebook import SetFitNotebookProgressCallback
-    bars = datasets.is_progress_bar_enabled(); datasets.disable_progress_bars()
-    try:
+    with quiet():   # the libraries' logs, weight-loading and `map` bars: off for this call, restored after it
+        model = SetFitModel.from_pretrained(resolve_model(encoder or get_preset().encoder))
+        args = TrainingArguments(batch_size=batch_size, max_steps=max_steps, body_learning_rate=body_learning_rate,
+                                 seed=seed, report_to='none', show_progress_bar=progress, save_strategy='no',
+                                 logging_strategy='no', **kwargs)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             trainer = Trainer(model=model, args=args, train_dataset=train)
@@ -282,8 +273,6 @@ def setfit_fit(train, # Dataset with text, label
                 for cb in (ProgressCallback, PrinterCallback, NotebookProgressCallback, SetFitNotebookProgressCallback):
                     trainer.remove_callback(cb)
             trainer.train()
-    finally:
-        if bars: datasets.enable_progress_bars()
     return model
 
 # %% ../nbs/30_few_shot.ipynb #55bdb905

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 import matplotlib.pyplot as plt
 from transformers import TrainerCallback
-from .train import register_method
+from .registry import register_method
 from .evaluate import perplexity, choice_accuracy, model_device
 from .data import general_probes
 

@@ -16,7 +16,8 @@ import lowres_ft
 from .core import (PRESETS, ParamCount, PeakMemory, count_parameters, estimate_memory, get_device, get_precision,
                             get_preset, load_model, load_tokenizer, resolve_model, seed_everything)
 from .data import classification_task, domain_corpus
-from .train import fit, get_method, get_objective
+from .registry import get_method, get_objective
+from .train import fit
 
 # %% auto #0
 __all__ = ['TASK_TYPES', 'FEEDBACK_KINDS', 'LANGUAGE_RESOURCES', 'CHAPTERS', 'TIERS', 'NOT_IMPLEMENTED', 'CLAIMS', 'PRESET_ORDER',

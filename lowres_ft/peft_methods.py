@@ -18,7 +18,9 @@ import pandas as pd
 import torch
 from transformers import TrainerCallback
 from .core import count_parameters, estimate_memory, get_preset
-from .train import register_method, get_method, METHODS, PEFT_TASK, lora, fit
+from .registry import register_method, get_method, get_objective, METHODS
+from .train import PEFT_TASK, lora, fit
+from .evaluate import eval_mode, model_device
 
 # %% ../nbs/20_peft.ipynb #c7fa1686
 def _peft_task(task:str, method:str) -> str:
@@ -357,7 +359,6 @@ def forward_ms(model, # the model to time (run in eval mode)
                n:int=5, # timed passes (the median is returned)
               ) -> float:
     "Median milliseconds of one forward pass of `batch` (after one warm-up pass)."
-    from lowres_ft.evaluate import eval_mode, model_device
     b = {k: v.to(model_device(model)) for k,v in batch.items()}
     ts = []
     with eval_mode(model):
@@ -380,7 +381,6 @@ def method_costs(base, # a model (copied, not changed) or a zero-argument functi
                  **fit_kw, # more `fit` options
                 ) -> dict: # one row of `cost_table`: parameters, memory, adapter size, step time, latency
     "Train a copy of `base` with `method` for `steps` steps and measure what it costs (see the table's columns)."
-    from lowres_ft.evaluate import model_device
     p = get_preset(preset)
     model = copy.deepcopy(base) if isinstance(base, torch.nn.Module) else base()
     cuda = model_device(model).type == 'cuda'
@@ -416,7 +416,6 @@ def _as_text(row:dict, tok) -> str:
     return row.get('prompt', '') + row.get('completion', '')
 
 def _task_of(objective:str) -> str:
-    from lowres_ft.train import get_objective
     return get_objective(objective).task
 
 def cost_table(base, # a model or a zero-argument function returning a fresh one

@@ -10,7 +10,7 @@ import os, sys, json, time, shutil, hashlib, fcntl, tempfile, zipfile, subproces
 from dataclasses import dataclass
 from pathlib import Path
 import torch
-from .core import cache_dir, quiet_transformers, describe_run, sha256_file, file_manifest
+from .core import cache_dir, quiet, describe_run, sha256_file, file_manifest, register_source
 
 # %% auto #0
 __all__ = ['REAL_MODELS', 'REAL_ALIASES', 'CONVERSION', 'SMOLLM2_TEMPLATE', 'SMOLLM2_TRAINING_TEMPLATE', 'RealModel',
@@ -182,7 +182,7 @@ def convert_real_model(spec:RealModel, out:Path, progress:bool=True) -> Path:
         tmp = Path(tmp); src = tmp/'gguf'; src.mkdir()
         steps.set_postfix_str('GGUF'); f = _extract_gguf(spec, src, progress); steps.update()
         steps.set_postfix_str('tokenizer')
-        with quiet_transformers():
+        with quiet():
             tok = AutoTokenizer.from_pretrained(src, gguf_file=f.name)
             if tok.chat_template != SMOLLM2_TEMPLATE:
                 raise ModelSourceError(f"{spec.name}: the GGUF's chat template is not the one lowres_ft knows; cannot mark its "
@@ -232,3 +232,8 @@ def ensure_real_model(name:str='smollm2-135m-instruct', # a name in `REAL_MODELS
                       f"lowres_ft: preparing {spec.hub_id} from {spec.package}=={spec.version} in {out} (once, ~30 s) ...")
             return convert_real_model(spec, out, progress)
         finally: fcntl.flock(lock, fcntl.LOCK_UN)
+
+for _spec in REAL_MODELS.values():   # `embedded:smollm2` names this model for `core.resolve_model` and `core.load_model`
+    register_source(f'embedded:{_spec.name}', functools.partial(ensure_real_model, _spec.name),
+                    f'the real {_spec.hub_id}, offline from the PyPI package {_spec.package}',
+                    aliases=tuple(f'embedded:{a}' for a, n in REAL_ALIASES.items() if n == _spec.name))

@@ -6,27 +6,33 @@ Docs: https://lowres-ft.github.io/lowres_ft/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #fb7a9c33
 from __future__ import annotations
-import os, re, sys, json, math, time, shutil, signal, difflib, hashlib, zipfile, warnings, importlib, tempfile, threading, dataclasses, functools
+import os, re, sys, json, math, time, shutil, signal, difflib, hashlib, zipfile, warnings, tempfile, threading, dataclasses, functools, types
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple, Any
 import pandas as pd
 import torch
-from .core import get_preset, use_preset, get_precision, get_device, seed_everything, load_model, load_tokenizer, count_parameters
+from datasets import ClassLabel, Dataset, DatasetDict, Value
+from . import __version__
+from .registry import (Method, METHODS, register_method, get_method, Objective, OBJECTIVES, register_objective,
+                                get_objective, load_plugins)
+from .core import (Preset, get_preset, use_preset, get_precision, get_device, seed_everything, load_model,
+                            load_tokenizer, count_parameters, quiet, quiet_run)
+from .data import _rows_to_dataset, _df_to_dataset   # rows of different keys or kinds: named, with the fix
 
 # %% auto #0
-__all__ = ['METHODS', 'PEFT_TASK', 'OBJECTIVES', 'MANIFEST', 'RUN_FILE', 'default_args', 'as_dataset', 'Method',
-           'register_method', 'get_method', 'full_finetuning', 'lora', 'apply_method', 'Objective',
-           'register_objective', 'get_objective', 'check_columns', 'checkpoint_problem', 'last_checkpoint',
-           'OutputDirError', 'check_output_dir', 'read_run', 'check_training_args', 'check_texts', 'check_class_labels',
-           'TrainingDiverged', 'NoUpdateError', 'FitResult', 'history_frame', 'fit']
+__all__ = ['PEFT_TASK', 'MANIFEST', 'RUN_FILE', 'default_args', 'as_dataset', 'full_finetuning', 'lora', 'apply_method',
+           'check_columns', 'checkpoint_problem', 'last_checkpoint', 'OutputDirError', 'check_output_dir', 'read_run',
+           'check_training_args', 'check_texts', 'check_class_labels', 'TrainingDiverged', 'NoUpdateError', 'FitResult',
+           'history_frame', 'fused_forwards', 'remove_fused_forward', 'FitTrainer', 'trainer_class', 'fit']
 
 # %% ../nbs/03_train.ipynb #7de7e9f3
-def default_args(preset=None, # preset name or `Preset`
-                 method:str='lora', # the method decides the learning rate
+def default_args(preset:Preset|str|None=None, # a `Preset` (used as it is) or a preset name
+                 method:str|None='lora', # the method decides the learning rate
                 ) -> dict:
     "Training arguments from the survey's practical guide, scaled to `preset`."
-    p = get_preset(preset)
+    p = preset if isinstance(preset, Preset) else get_preset(preset)
     return dict(max_steps=p.max_steps, per_device_train_batch_size=p.batch_size, per_device_eval_batch_size=p.batch_size,
                 learning_rate=p.lr_full if method is None or get_method(method).full_lr else p.lr_peft,
                 lr_scheduler_type='cosine', warmup_steps=0.05, max_grad_norm=1.0, weight_decay=0.0,
@@ -34,10 +40,10 @@ def default_args(preset=None, # preset name or `Preset`
                 dataloader_num_workers=0, gradient_checkpointing=False, max_length=p.max_length)
 
 # %% ../nbs/03_train.ipynb #020bfbee
-def as_dataset(data, name:str='data'):
+def as_dataset(data, # a Dataset, DatasetDict (its 'train' split), list of dicts or strings, or a DataFrame
+               name:str='data', # how the caller calls it, for the messages
+              ):
     "A `datasets.Dataset` from a Dataset, list of dicts or DataFrame, refusing empty input."
-    from datasets import Dataset, DatasetDict
-    from lowres_ft.data import _rows_to_dataset, _df_to_dataset   # rows of different keys or kinds: named, with the fix
     if isinstance(data, DatasetDict):
         if 'train' not in data: raise ValueError(f"{name} is a DatasetDict without a 'train' split; splits are {list(data)}.")
         data = data['train']
@@ -50,53 +56,27 @@ def as_dataset(data, name:str='data'):
     if len(data) == 0: raise ValueError(f"{name} is empty: pass at least one example.")
     return data
 
-# %% ../nbs/03_train.ipynb #93d02fa7
-@dataclass
-class Method:
-    "A way of choosing which parameters train: `apply(model, task, **kwargs) -> model`."
-    name:str; apply:Callable; doc:str=''
-    full_lr:bool=False   # trains whole weight matrices: use the full fine-tuning learning rate, not the adapter one
-    def __repr__(self): return f'Method({self.name!r}: {self.doc})'
-
-METHODS:dict[str, Method] = {}
-
-def register_method(name:str, doc:str='', full_lr:bool=False):
-    "Decorator: register `fn(model, task, **kwargs) -> model` as method `name` (`full_lr`: it trains whole matrices)."
-    def _reg(fn): METHODS[name] = Method(name, fn, doc or (fn.__doc__ or '').strip(), full_lr); return fn
-    return _reg
-
-_PLUGINS = ('lowres_ft.peft_methods', 'lowres_ft.align', 'lowres_ft.forgetting', 'lowres_ft.cpt', 'lowres_ft.fewshot')
-def _load_plugins():
-    "Import the chapter modules so their registrations exist (missing modules are skipped)."
-    for m in _PLUGINS:
-        try: importlib.import_module(m)
-        except ModuleNotFoundError as e:
-            if e.name != m: raise
-
-def _lookup(registry:dict, name:str, what:str):
-    if name not in registry: _load_plugins()
-    if name not in registry:
-        close = difflib.get_close_matches(str(name), list(registry), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ''
-        raise ValueError(f"Unknown {what} {name!r}.{hint} Known: {sorted(registry)}.")
-    return registry[name]
-
-def get_method(name:str) -> Method:
-    "The registered `Method` called `name` (clear error listing the known ones)."
-    return _lookup(METHODS, name, 'method')
-
 # %% ../nbs/03_train.ipynb #5de1cae1
 PEFT_TASK = {'causal_lm':'CAUSAL_LM', 'classification':'SEQ_CLS', 'masked_lm':None, 'embedding':'FEATURE_EXTRACTION'}
 
 @register_method('full', 'every parameter trains (survey §3: pays off at ~100k+ examples)', full_lr=True)
-def full_finetuning(model, task:str='causal_lm', **kwargs):
+def full_finetuning(model, # the model to train
+                    task:str='causal_lm', # the model's task (every parameter trains, whatever it is)
+                    **kwargs, # none: full fine-tuning has no options
+                   ):
     if kwargs: raise TypeError(f"method 'full' takes no options; got {sorted(kwargs)}.")
     for p in model.parameters(): p.requires_grad_(True)
     return model
 
 @register_method('lora', 'low-rank adapters on all linear layers, r=alpha=16, dropout 0.05 (survey §3.1, §5.4)')
-def lora(model, task:str='causal_lm', r:int=16, lora_alpha:int=16, lora_dropout:float=0.05,
-         target_modules='all-linear', **kwargs):
+def lora(model, # the model to wrap in adapters
+         task:str='causal_lm', # the model's task (decides PEFT's task type)
+         r:int=16, # adapter rank
+         lora_alpha:int=16, # scale: the update is multiplied by lora_alpha / r
+         lora_dropout:float=0.05, # dropout on the adapter's input
+         target_modules='all-linear', # which layers get adapters (PEFT's names; all linear layers but the head)
+         **kwargs, # more `peft.LoraConfig` fields
+        ):
     from peft import LoraConfig, get_peft_model
     cfg = LoraConfig(r=r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=target_modules,
                      task_type=PEFT_TASK.get(task), **kwargs)
@@ -114,29 +94,9 @@ def apply_method(model, method:str|None='lora', # a name in `METHODS`; None trai
     return get_method(method).apply(model, task=task, **kwargs)
 
 # %% ../nbs/03_train.ipynb #bd8b47dc
-@dataclass
-class Objective:
-    "What a model learns: needed columns, model head, config class and trainer factory."
-    name:str
-    task:str                        # head `core.load_model` gives the model
-    columns:tuple                   # accepted column sets, first match wins, e.g. (('messages',), ('text',))
-    config_cls:Callable             # () -> the arguments dataclass (TrainingArguments, SFTConfig, ...)
-    build:Callable                  # (model, tok, train_ds, eval_ds, args, callbacks, optimizers, extra) -> Trainer
-    extra:tuple = ()                # fit options that are not config fields (e.g. 'max_length' for Trainer)
-    doc:str = ''
-    defaults:Callable|None = None   # (train_ds, tok) -> dict of config defaults that depend on the data
-    def __repr__(self): return f'Objective({self.name!r}, task={self.task!r}: {self.doc})'
-
-OBJECTIVES:dict[str, Objective] = {}
-def register_objective(obj:Objective) -> Objective:
-    "Register `obj` under `obj.name` (a later registration replaces an earlier one)."
-    OBJECTIVES[obj.name] = obj; return obj
-
-def get_objective(name:str) -> Objective:
-    "The registered `Objective` called `name`."
-    return _lookup(OBJECTIVES, name, 'objective')
-
-def check_columns(ds, obj:Objective) -> tuple:
+def check_columns(ds, # a Dataset
+                  obj:Objective, # the objective it is for
+                 ) -> tuple:
     "The first of `obj.columns` that `ds` has, else a clear error."
     for cols in obj.columns:
         if all(c in ds.column_names for c in cols): return cols
@@ -158,7 +118,8 @@ def _lm_blocks(ds, tok, max_length:int, eos:bool=True):
     return enc.map(group, batched=True, batch_size=1000, remove_columns=enc.column_names)
 
 def _trainer(cls, model, tok, train_ds, eval_ds, args, callbacks, optimizers, **kw):
-    return cls(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tok,
+    "A `trainer_class(cls)` trainer: `cls` with what `fit` adds (see `FitTrainer`)."
+    return trainer_class(cls)(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tok,
                callbacks=list(callbacks), optimizers=optimizers, **kw)
 
 def _build_causal_lm(model, tok, train_ds, eval_ds, args, callbacks, optimizers, extra):
@@ -322,25 +283,6 @@ def _write_manifest(ckpt:Path, step:int) -> None:
         files[str(f.relative_to(ckpt))] = f.stat().st_size
     _write_json(ckpt/MANIFEST, {'step': step, 'files': files})
 
-def _atomic_checkpoints(trainer):
-    """Make the trainer's checkpoints complete-or-recognisably-not: it saves as usual, every rank waits for the others,
-    then rank 0 writes the manifest last and only then deletes checkpoints beyond `save_total_limit` (by step)."""
-    from transformers.trainer_utils import rotate_checkpoints
-    save = trainer._save_checkpoint
-    def save_checkpoint(model, trial=None, *a, **k):
-        limit, trainer.args.save_total_limit = trainer.args.save_total_limit, None   # no rotation before the manifest
-        try: save(model, trial, *a, **k)
-        finally: trainer.args.save_total_limit = limit
-        run_dir = Path(trainer._get_output_dir(trial=trial))
-        _barrier()
-        if trainer.is_world_process_zero():
-            _write_manifest(run_dir/f'checkpoint-{trainer.state.global_step}', trainer.state.global_step)
-            rotate_checkpoints(str(run_dir), save_total_limit=limit, best_model_checkpoint=trainer.state.best_model_checkpoint)
-        _barrier()
-    trainer._save_checkpoint = save_checkpoint
-    trainer.create_model_card = lambda *a, **k: None   # TRL writes a README.md into output_dir at each save: never
-    return trainer
-
 # %% ../nbs/03_train.ipynb #54e97702
 RUN_FILE = 'run_config.json'   # a `fit` run's configuration and status, in its output folder
 _OWN = re.compile(r'(checkpoint-\d+|incomplete-checkpoint-\d+|final|run_config\.json|\.lowres_ft-.*)')
@@ -453,7 +395,7 @@ def _prepare_output(out:Path, plan:str, cfg:dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rec = read_run(out) if plan == 'resume' else None
     if rec is None:
-        _write_json(out/RUN_FILE, dict(status='running', step=0, config=cfg, lowres_ft=_version(), started=time.strftime('%Y-%m-%d %H:%M:%S')))
+        _write_json(out/RUN_FILE, dict(status='running', step=0, config=cfg, lowres_ft=__version__, started=time.strftime('%Y-%m-%d %H:%M:%S')))
 
 def _finish_output(out:Path, trainer) -> None:
     "Save the final model atomically (written aside, then renamed to final/) and mark the run finished (rank 0 only)."
@@ -465,10 +407,6 @@ def _finish_output(out:Path, trainer) -> None:
     rec = read_run(out) or {}
     _write_json(out/RUN_FILE, {**rec, 'status': 'finished', 'step': trainer.state.global_step,
                                'finished': time.strftime('%Y-%m-%d %H:%M:%S')})
-
-def _version() -> str:
-    try: from lowres_ft import __version__; return __version__
-    except ImportError: return 'unknown'
 
 # %% ../nbs/03_train.ipynb #3a3dac67
 def _is_num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -545,7 +483,6 @@ def check_class_labels(ds, # a Dataset with a 'label' column
                       ):
     """`ds` with integer class ids in 'label' (whole-number floats are converted), else a `ValueError` naming the rows
     and the fix: missing labels, strings, fractions, negative ids, a single class."""
-    from datasets import ClassLabel, Value
     if isinstance(ds.features.get('label'), ClassLabel):
         neg = [i for i, v in enumerate(ds['label']) if v < 0]
         if neg: raise ValueError(f"{name}: {len(neg)} row(s) have no class (label -1: row {', row '.join(map(str, neg[:5]))}); label them or drop them.")
@@ -568,11 +505,7 @@ def check_class_labels(ds, # a Dataset with a 'label' column
     if bad := rows(lambda v: v < 0):
         raise ValueError(f"{name}: class ids start at 0; {show(bad)}. Renumber the classes 0..K-1.")
     if any(isinstance(v, float) for v in vals):   # whole numbers written as floats (a CSV column with a gap, ...)
-        import datasets
-        bars = datasets.is_progress_bar_enabled(); datasets.disable_progress_bars()
-        try: ds = ds.cast_column('label', Value('int64'))
-        finally:
-            if bars: datasets.enable_progress_bars()
+        with quiet(logs=False): ds = ds.cast_column('label', Value('int64'))
     if infer and len(set(vals)) < 2:
         raise ValueError(f"{name}: every label is {vals[0]!r}, a single class; a classifier needs at least two. Add examples "
                          f"of the other class(es), or, if the model has more classes, pass it loaded: "
@@ -644,80 +577,98 @@ def _num_labels(ds) -> int:
     if feat is not None and hasattr(feat, 'num_classes'): return feat.num_classes
     return int(max(ds['label'])) + 1
 
-def _hooked(trainer, regularizer):
-    "Add `regularizer(model)` to the trainer's loss: a compute_loss override, not a new loop."
-    if regularizer is None: return trainer
-    base = type(trainer)
-    class Regularized(base):
-        def compute_loss(self, model, inputs, return_outputs=False, **kw):
-            out = base.compute_loss(self, model, inputs, return_outputs=return_outputs, **kw)
-            if return_outputs: return (out[0] + regularizer(model), out[1])
-            return out + regularizer(model)
-    Regularized.__name__ = f'Regularized{base.__name__}'
-    trainer.__class__ = Regularized
-    return trainer
+# %% ../nbs/03_train.ipynb #bc048f61
+@functools.cache
+def _fused_codes() -> frozenset:
+    "The code of the `forward` TRL's `add_fused_lm_head` puts on a model (empty when the installed TRL has none)."
+    try: from trl.trainer.utils import add_fused_lm_head
+    except ImportError: return frozenset()
+    return frozenset(c for c in add_fused_lm_head.__code__.co_consts if isinstance(c, types.CodeType))
 
-# %% ../nbs/03_train.ipynb #7a4b7989
-def _is_trl_patch(f) -> bool:
-    code = getattr(getattr(f, '__func__', f), '__code__', None)
-    return code is not None and code.co_name == '_fused_forward' and 'trl' in code.co_filename
+def fused_forwards(model) -> list:
+    "The `(module, forward)` pairs of `model` whose `forward` is TRL's fused-LM-head replacement (an instance attribute)."
+    out = []
+    for m in model.modules():
+        f = m.__dict__.get('forward')
+        if getattr(getattr(f, '__func__', f), '__code__', None) in _fused_codes(): out.append((m, f))
+    return out
 
-def _unpatch_forward(trainer):
-    """Undo TRL's per-instance `forward` patch (fused LM head) on the trained model, so it behaves and copies like a
-    plain model (a deepcopy of a patched model silently runs the original); the trainer's own calls get it back."""
-    patched = [(m, m.__dict__['forward']) for m in trainer.model.modules() if _is_trl_patch(m.__dict__.get('forward'))]
-    if not patched: return
-    for m, _ in patched: del m.__dict__['forward']
-    def repatched(fn):
-        @functools.wraps(fn)
-        def run(*a, **k):
-            for m, f in patched: m.__dict__['forward'] = f
-            try: return fn(*a, **k)
-            finally:
-                for m, _ in patched: m.__dict__.pop('forward', None)
-        return run
-    for name in ('evaluate', 'predict', 'train'): setattr(trainer, name, repatched(getattr(trainer, name)))
+def remove_fused_forward(model):
+    """Take TRL's fused-LM-head `forward` off `model` (each module runs its class's own again) and return what was
+    removed. A patched model copies badly: a deepcopy keeps a forward bound to the original, and runs its weights."""
+    found = fused_forwards(model)
+    for m, _ in found: del m.__dict__['forward']
+    return found
 
-def _load_finished(trainer, out:Path) -> None:
-    "Load the final model and the trainer state of the finished run in `out` into `trainer` (nothing trains)."
-    from transformers import TrainerState
-    from lowres_ft.core import quiet_transformers
-    final = out/'final'
-    with quiet_transformers(): trainer._load_from_checkpoint(str(final))   # (a tied lm_head is not in the file: no warning)
-    if (final/'trainer_state.json').is_file(): trainer.state = TrainerState.load_from_json(str(final/'trainer_state.json'))
+class FitTrainer:
+    """What `fit` adds to a trainer class (`trainer_class` puts it in front of `Trainer`, `SFTTrainer`, `DPOTrainer`, ...):
+    a `regularizer` added to the loss, checkpoints that are complete or recognisably not, no model card, and TRL's
+    fused-LM-head `forward` on the model only while the trainer itself trains, evaluates or predicts."""
+    regularizer:Callable|None = None   # `regularizer(model) -> scalar tensor` added to the training loss (L2-SP, EWC)
 
-def fit(model, # a model, or a name/folder for `core.load_model`
-        data, # training data: Dataset, DatasetDict, list of dicts or DataFrame
-        objective:str='sft', # a name in `OBJECTIVES`
-        method:str|None='lora', # a name in `METHODS`; None trains the model as it is
-        *,
-        tokenizer=None, # default: loaded from the model's folder
-        eval_data=None, # evaluated every `eval_steps` when given
-        preset=None, # preset for defaults (`core.get_preset`)
-        seed:int=0, # seeds data order, dropout and initialisation of new weights
-        output_dir:str|Path|None=None, # the run's folder: checkpoints, final/, run_config.json (see "Output folders"); None: a temporary one
-        resume:bool=True, # continue an unfinished run of the same configuration in `output_dir`
-        overwrite:bool=False, # replace the run in `output_dir` (its own files only) even if it differs or finished
-        save_checkpoints:bool|None=None, # default: True when `output_dir` is given
-        method_kwargs:dict|None=None, # options for the method, e.g. {'r': 8}
-        callbacks:tuple=(), # `transformers.TrainerCallback`s (e.g. the forgetting probe)
-        regularizer:Callable|None=None, # `regularizer(model) -> scalar tensor` added to the loss (L2-SP, EWC)
-        param_groups:Callable|None=None, # `param_groups(model, lr) -> list[dict]` for AdamW (layer-wise LR decay)
-        progress:bool=True, # progress bar and a one-line summary
-        **overrides, # any field of the objective's config (TrainingArguments, SFTConfig, DPOConfig...)
-       ) -> FitResult:
-    """Train `model` on `data` for `objective` with `method`; returns `FitResult(model, history, trainer, status)`.
-    Arguments, data and the output folder are checked before the model loads. Training stops with `TrainingDiverged`
-    at the first NaN/inf and raises `NoUpdateError` when no weight changed; neither saves a final model."""
-    t0 = time.time()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._fused, self._depth = remove_fused_forward(self.model), 0   # TRL patched the model just now: keep it for our calls
+
+    @contextmanager
+    def _own_forward(self):
+        "The trainer's calls run TRL's fused forward (nested calls share it); afterwards the model is plain again."
+        if self._depth == 0:
+            for m, f in self._fused: m.__dict__['forward'] = f
+        self._depth += 1
+        try: yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                for m, _ in self._fused: m.__dict__.pop('forward', None)   # with whatever was wrapped around it meanwhile
+
+    def train(self, *args, **kwargs):
+        with self._own_forward(): return super().train(*args, **kwargs)
+    def evaluate(self, *args, **kwargs):
+        with self._own_forward(): return super().evaluate(*args, **kwargs)
+    def predict(self, *args, **kwargs):
+        with self._own_forward(): return super().predict(*args, **kwargs)
+
+    def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+        out = super().compute_loss(model, inputs, return_outputs=return_outputs, **kwargs)
+        if self.regularizer is None: return out
+        if return_outputs: return (out[0] + self.regularizer(model), out[1])
+        return out + self.regularizer(model)
+
+    def _save_checkpoint(self, model, trial=None, *args, **kwargs):
+        """Save as usual; once every rank has, rank 0 writes the manifest last and only then deletes checkpoints
+        beyond `save_total_limit` (by step), so a checkpoint is complete or recognisably not."""
+        from transformers.trainer_utils import rotate_checkpoints
+        limit, self.args.save_total_limit = self.args.save_total_limit, None   # no rotation before the manifest
+        try: super()._save_checkpoint(model, trial, *args, **kwargs)
+        finally: self.args.save_total_limit = limit
+        run_dir = Path(self._get_output_dir(trial=trial))
+        _barrier()
+        if self.is_world_process_zero():
+            _write_manifest(run_dir/f'checkpoint-{self.state.global_step}', self.state.global_step)
+            rotate_checkpoints(str(run_dir), save_total_limit=limit, best_model_checkpoint=self.state.best_model_checkpoint)
+        _barrier()
+
+    def create_model_card(self, *args, **kwargs): return None   # TRL writes a README.md into output_dir at each save: never
+
+@functools.cache
+def trainer_class(cls:type, # a `transformers.Trainer` class (TRL's trainers are ones)
+                 ) -> type:
+    "`cls` with `FitTrainer` in front, made once per class: an objective's `build` makes its trainer with it."
+    if issubclass(cls, FitTrainer): return cls
+    return type(f'Fit{cls.__name__}', (FitTrainer, cls), {'__module__': __name__,
+                '__doc__': f'`{cls.__name__}` with what `fit` adds (see `FitTrainer`).'})
+
+# %% ../nbs/03_train.ipynb #acaa8f25
+def _check_call(model, seed) -> None:
+    "Refuse a `model` or a `seed` that cannot train, before anything runs."
     if model is None or not isinstance(model, (str, Path, torch.nn.Module)):
         raise TypeError(f"model must be a model name (e.g. 'embedded:tiny'), a folder saved with save_pretrained, or a "
                         f"loaded model; got {model!r:.60}.")
     if isinstance(seed, bool) or not isinstance(seed, int): raise TypeError(f"seed must be an int, got {seed!r}.")
-    if os.environ.get('WORLD_SIZE', '1') != '1': _watch_launcher()   # under torchrun: stop if the launcher dies
-    obj = get_objective(objective)
-    p = use_preset(preset)
-    seed_everything(seed)
+
+def _fit_data(obj:Objective, data, eval_data, infer_labels:bool) -> tuple:
+    "The training and evaluation datasets, cut to the columns `obj` trains on and checked row by row."
     train_ds = as_dataset(data, 'data')
     if eval_data is None and hasattr(data, 'keys'):
         eval_data = next((data[k] for k in ('dev','validation') if k in data), None)
@@ -727,85 +678,97 @@ def fit(model, # a model, or a name/folder for `core.load_model`
     if eval_ds is not None:
         ecols = check_columns(eval_ds, obj); eval_ds = check_texts(eval_ds.select_columns(list(ecols)), ecols, 'eval_data')
     if obj.task == 'classification' and 'label' in cols:
-        train_ds = check_class_labels(train_ds, 'data', infer=isinstance(model, (str, Path)))
+        train_ds = check_class_labels(train_ds, 'data', infer=infer_labels)
         if eval_ds is not None: eval_ds = check_class_labels(eval_ds, 'eval_data', infer=False)
-    # the arguments: survey defaults < preset < overrides; unknown names fail with a suggestion, bad values name the fix
+    return train_ds, eval_ds
+
+def _fit_arguments(obj:Objective, p:Preset, method:str|None, overrides:dict) -> tuple:
+    """The objective's config class and the training arguments: survey defaults < preset < overrides. An unknown name
+    fails with a suggestion, a bad value with the fix."""
     cfg_cls = obj.config_cls()
-    fields = {f.name for f in dataclasses.fields(cfg_cls)}
-    args = {k:v for k,v in default_args(p, method).items() if k in fields or k in obj.extra}
-    bad = [k for k in overrides if k not in fields and k not in obj.extra]
-    if bad:
-        hints = {k: difflib.get_close_matches(k, fields | set(obj.extra), n=1) for k in bad}
-        raise TypeError(f"Unknown training option(s) for objective {objective!r}: " +
+    known = {f.name for f in dataclasses.fields(cfg_cls)} | set(obj.extra)
+    if bad := [k for k in overrides if k not in known]:
+        hints = {k: difflib.get_close_matches(k, known, n=1) for k in bad}
+        raise TypeError(f"Unknown training option(s) for objective {obj.name!r}: " +
                         ', '.join(f"{k!r}" + (f" (did you mean {h[0]!r}?)" if h else '') for k,h in hints.items()))
-    args = check_training_args({**args, **overrides}, given=tuple(overrides))
-    # the output folder: checked, and its run compared with this one, before anything loads (see "Output folders")
-    save = (output_dir is not None) if save_checkpoints is None else bool(save_checkpoints)
-    out = check_output_dir(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix='lowres_ft-'))
-    run_cfg = _run_config(model, objective, method, method_kwargs, seed, p, args, train_ds, regularizer, param_groups) if save else None
-    plan = _plan_output(out, run_cfg, overwrite, resume) if save else 'new'
-    # the model and tokenizer
+    args = {k: v for k, v in default_args(p, method).items() if k in known}
+    return cfg_cls, check_training_args({**args, **overrides}, given=tuple(overrides))
+
+def _fit_model(model, tokenizer, obj:Objective, train_ds) -> tuple:
+    "The model (loaded with the objective's head when `model` is a name) and its tokenizer, which gets a pad token."
     if isinstance(model, (str, Path)):
-        name = str(model)
         kw = {'num_labels': _num_labels(train_ds)} if obj.task == 'classification' else {}
-        model = load_model(name, task=obj.task, **kw)
-        tokenizer = tokenizer or load_tokenizer(name)
+        tokenizer = tokenizer or load_tokenizer(str(model))
+        model = load_model(str(model), task=obj.task, **kw)
     if tokenizer is None:
         src = getattr(model, 'name_or_path', None) or getattr(getattr(model, 'config', None), '_name_or_path', None)
         if not src: raise ValueError("Pass tokenizer= (the model object does not say where it came from).")
         tokenizer = load_tokenizer(src)
     if tokenizer.pad_token is None: tokenizer.pad_token = tokenizer.eos_token
-    if obj.defaults is not None:   # data-dependent defaults (they need the tokenizer); what the caller passed still wins
-        args.update({k: v for k, v in obj.defaults(train_ds, tokenizer).items() if k not in overrides})
-    extra = {k: args.pop(k) for k in list(args) if k not in fields}
-    model = apply_method(model, method, task=obj.task, **(method_kwargs or {}))
-    # a method may need a callback during training (AdaLoRA's rank allocation): it leaves it on the model
-    callbacks = tuple(callbacks) + tuple(c for c in getattr(model, 'lowres_callbacks', ()) if c not in callbacks)
-    # precision and device
-    dev = next(model.parameters()).device
-    prec = get_precision(p, dev)   # on CPU: bf16 autocast over fp32 weights where the CPU has bf16 instructions
-    steps = args['max_steps']
-    args.update(output_dir=str(out), seed=seed, data_seed=seed, bf16=prec == 'bf16', fp16=prec == 'fp16',
-                use_cpu=dev.type == 'cpu', disable_tqdm=not progress)
-    by_steps = steps > 0          # max_steps=-1 trains num_train_epochs: save/eval per epoch
+    return model, tokenizer
+
+def _run_arguments(args:dict, out:Path, seed:int, precision:str, device, save:bool, evaluate:bool, bars:bool) -> dict:
+    "`args` completed for this run: where it writes, its seeds and precision, and when it saves and evaluates."
+    steps = args['max_steps']; by_steps = steps > 0   # max_steps=-1 trains num_train_epochs: save/eval per epoch
+    args.update(output_dir=str(out), seed=seed, data_seed=seed, bf16=precision == 'bf16', fp16=precision == 'fp16',
+                use_cpu=device.type == 'cpu', disable_tqdm=not bars)
     if save:
         args.setdefault('save_strategy', 'steps' if by_steps else 'epoch'); args.setdefault('save_total_limit', 2)
         if by_steps: args.setdefault('save_steps', max(1, steps//5))
     else: args['save_strategy'] = 'no'
-    if eval_ds is not None:
+    if evaluate:
         args.setdefault('eval_strategy', 'steps' if by_steps else 'epoch')
         if by_steps: args.setdefault('eval_steps', max(1, steps//5))
     if os.environ.get('WORLD_SIZE', '1') != '1':
         args.setdefault('ddp_find_unused_parameters', False)
-        if dev.type == 'cpu': args.setdefault('ddp_backend', 'gloo')
+        if device.type == 'cpu': args.setdefault('ddp_backend', 'gloo')
+    return args
+
+def _fit_trainer(obj:Objective, model, tokenizer, train_ds, eval_ds, cfg_cls, args:dict, *, p:Preset, method, method_kwargs,
+                 seed, out, save, overrides, callbacks, regularizer, param_groups, bars) -> tuple:
+    "The method applied to the model, the run's config, and the objective's trainer (a `FitTrainer`): `(trainer, model)`."
+    if obj.defaults is not None:   # data-dependent defaults (they need the tokenizer); what the caller passed still wins
+        args.update({k: v for k, v in obj.defaults(train_ds, tokenizer).items() if k not in overrides})
+    fields = {f.name for f in dataclasses.fields(cfg_cls)}
+    extra = {k: args.pop(k) for k in list(args) if k not in fields}
+    model = apply_method(model, method, task=obj.task, **(method_kwargs or {}))
+    # a method may need a callback during training (AdaLoRA's rank allocation): it leaves it on the model
+    callbacks = tuple(callbacks) + tuple(c for c in getattr(model, 'lowres_callbacks', ()) if c not in callbacks)
+    dev = next(model.parameters()).device
+    prec = get_precision(p, dev)   # on CPU: bf16 autocast over fp32 weights where the CPU has bf16 instructions
     with warnings.catch_warnings():   # transformers 5 renames gradient_checkpointing; TRL configs still default it on
         warnings.filterwarnings('ignore', message='.*gradient_checkpointing.*', category=FutureWarning)
-        config = cfg_cls(**args)      # (under torchrun this joins the process group)
+        config = cfg_cls(**_run_arguments(args, out, seed, prec, dev, save, eval_ds is not None, bars))   # (under torchrun this joins the process group)
     optimizers = (None, None)
     if param_groups is not None:
         optimizers = (torch.optim.AdamW(param_groups(model, config.learning_rate), lr=config.learning_rate,
                                         weight_decay=config.weight_decay), None)
-    import datasets
-    bars = datasets.is_progress_bar_enabled(); datasets.disable_progress_bars()   # tokenizing is quick: no bars
-    try: trainer = obj.build(model, tokenizer, train_ds, eval_ds, config, callbacks, optimizers, extra)
-    finally:
-        if bars: datasets.enable_progress_bars()
-    _hooked(trainer, regularizer)
-    _atomic_checkpoints(trainer)
-    if steps == -1 and 0 < config.warmup_steps < 1:   # epochs: the run's length is known only now
+    with quiet(logs=False):   # tokenizing is quick: no bars
+        trainer = obj.build(model, tokenizer, train_ds, eval_ds, config, callbacks, optimizers, extra)
+    if not isinstance(trainer, FitTrainer):
+        raise TypeError(f"Objective {obj.name!r}: its build made a {type(trainer).__name__}; make it with "
+                        f"lowres_ft.train.trainer_class({type(trainer).__name__})(...) so that fit can drive it.")
+    trainer.regularizer = regularizer
+    if config.max_steps == -1 and 0 < config.warmup_steps < 1:   # epochs: the run's length is known only now
         try: n = math.ceil(math.ceil(len(trainer.train_dataset) / (config.per_device_train_batch_size * config.world_size))
                            / config.gradient_accumulation_steps) * math.ceil(config.num_train_epochs)
         except TypeError: n = None    # an iterable dataset: no length
         if n and config.get_warmup_steps(n) >= n: trainer.args.warmup_steps = 0   # the default warm-up would be the whole run
-    if not progress:
+    if not bars:
         from transformers.trainer_callback import PrinterCallback
         trainer.remove_callback(PrinterCallback)
-    if plan == 'finished':   # the same run, already done: load its result, train nothing, touch nothing
-        _load_finished(trainer, out); _unpatch_forward(trainer)
-        if progress and trainer.is_world_process_zero():
-            print(f"fit: {out} holds this run, finished at step {trainer.state.global_step}: loaded {out/'final'}, trained "
-                  f"nothing (overwrite=True trains it again).")
-        return FitResult(trainer.model if method is not None else model, history_frame(trainer.state.log_history), trainer, 'finished')
+    return trainer, model
+
+def _load_finished(trainer, out:Path) -> None:
+    "Load the final model and the trainer state of the finished run in `out` into `trainer` (nothing trains)."
+    from transformers import TrainerState
+    final = out/'final'
+    with quiet(): trainer._load_from_checkpoint(str(final))   # (a tied lm_head is not in the file: no warning)
+    if (final/'trainer_state.json').is_file(): trainer.state = TrainerState.load_from_json(str(final/'trainer_state.json'))
+
+def _fit_run(trainer, out:Path, plan:str, save:bool, run_cfg:dict|None, lr_default:float, method) -> Path|None:
+    """Train, resuming from the last complete checkpoint when `plan` says so, under the guards; save the final model.
+    Returns the checkpoint it resumed from, or None."""
     if save:   # only rank 0 writes the folder; the others wait for it
         _barrier()
         if _rank() == 0: _prepare_output(out, plan, run_cfg)
@@ -816,30 +779,87 @@ def fit(model, # a model, or a name/folder for `core.load_model`
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*(gradient_checkpointing|use_cache|padding-free|flash).*')
         trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
-    _unpatch_forward(trainer)
-    start = int(ckpt.name.split('-')[-1]) if ckpt else 0
+    start, lr = (int(ckpt.name.split('-')[-1]) if ckpt else 0), trainer.args.learning_rate
     if guard.bad:
         step, what = guard.bad
         good = [c.name for c in _checkpoints(out) if checkpoint_problem(c, True) is None] if save else []
         raise TrainingDiverged(
             f"Training diverged at step {step}: {what} became NaN or infinite, so it stopped there and saved no final model"
             + (f" (the last good checkpoint, {good[-1]}, is kept in {out})" if good else '')
-            + f". learning_rate={config.learning_rate:g} is the likely cause (the preset's for {method} is "
-            f"{default_args(p, method)['learning_rate']:g}): lower it and run again"
+            + f". learning_rate={lr:g} is the likely cause (the preset's for {method} is {lr_default:g}): lower it and run again"
             + (" with overwrite=True (the CLI's --overwrite) or another output_dir." if good else '.'))
     if params and trainer.state.global_step > start and torch.equal(before, _weights_fingerprint(params)):
         raise NoUpdateError(
             f"Training ran {trainer.state.global_step - start} step(s) but no trainable weight changed, so no final model "
-            f"was saved. The learning rate was likely 0 at every step (learning_rate={config.learning_rate:g}; a warm-up of "
-            f"warmup_steps={config.warmup_steps} starts at 0), or no token had a label. Raise learning_rate or max_steps, "
+            f"was saved. The learning rate was likely 0 at every step (learning_rate={lr:g}; a warm-up of "
+            f"warmup_steps={trainer.args.warmup_steps} starts at 0), or no token had a label. Raise learning_rate or max_steps, "
             f"lower warmup_steps, or check that the data has something to learn (completions, assistant turns).")
     if save and trainer.is_world_process_zero(): _finish_output(out, trainer)
     _barrier()
+    return ckpt
+
+def _fit_report(trainer, model, what:str, ckpt:Path|None, seconds:float, summary:bool) -> pd.DataFrame:
+    "The run's history, with a one-line summary (steps, time, first and last loss, what trained) when `summary`."
     hist = history_frame(trainer.state.log_history)
-    if progress and trainer.is_world_process_zero():
+    if summary and trainer.is_world_process_zero():
         loss = hist['loss'].dropna() if 'loss' in hist else pd.Series(dtype=float)
-        resumed = f' (resumed from {ckpt.name})' if ckpt else ''
-        print(f"fit: {objective}/{method} · {trainer.state.global_step} steps{resumed} in {time.time()-t0:.1f} s · "
-              f"loss {loss.iloc[0]:.3f} → {loss.iloc[-1]:.3f} · {count_parameters(model)}" if len(loss) else
-              f"fit: {objective}/{method} · {trainer.state.global_step} steps{resumed} in {time.time()-t0:.1f} s")
-    return FitResult(trainer.model if method is not None else model, hist, trainer, 'resumed' if ckpt else 'trained')
+        head = f"fit: {what} · {trainer.state.global_step} steps{f' (resumed from {ckpt.name})' if ckpt else ''} in {seconds:.1f} s"
+        print(f"{head} · loss {loss.iloc[0]:.3f} → {loss.iloc[-1]:.3f} · {count_parameters(model)}" if len(loss) else head)
+    return hist
+
+# %% ../nbs/03_train.ipynb #2799e731
+def fit(model, # a model, or a name/folder for `core.load_model`
+        data, # training data: Dataset, DatasetDict, list of dicts or DataFrame
+        objective:str='sft', # a name in `OBJECTIVES`
+        method:str|None='lora', # a name in `METHODS`; None trains the model as it is
+        *,
+        tokenizer=None, # default: loaded from the model's folder
+        eval_data=None, # evaluated every `eval_steps` when given
+        preset=None, # preset for defaults (`core.get_preset`): resolved once, here
+        seed:int=0, # seeds data order, dropout and initialisation of new weights
+        output_dir:str|Path|None=None, # the run's folder: checkpoints, final/, run_config.json (see "Output folders"); None: a temporary one
+        resume:bool=True, # continue an unfinished run of the same configuration in `output_dir`
+        overwrite:bool=False, # replace the run in `output_dir` (its own files only) even if it differs or finished
+        save_checkpoints:bool|None=None, # default: True when `output_dir` is given
+        method_kwargs:dict|None=None, # options for the method, e.g. {'r': 8}
+        callbacks:tuple=(), # `transformers.TrainerCallback`s (e.g. the forgetting probe)
+        regularizer:Callable|None=None, # `regularizer(model) -> scalar tensor` added to the loss (L2-SP, EWC)
+        param_groups:Callable|None=None, # `param_groups(model, lr) -> list[dict]` for AdamW (layer-wise LR decay)
+        progress:bool|None=None, # progress bars and a one-line summary; None: the summary, and bars unless `core.quiet_run()`
+        **overrides, # any field of the objective's config (TrainingArguments, SFTConfig, DPOConfig...)
+       ) -> FitResult:
+    """Train `model` on `data` for `objective` with `method`; returns `FitResult(model, history, trainer, status)`.
+    Arguments, data and the output folder are checked before the model loads. Training stops with `TrainingDiverged`
+    at the first NaN/inf and raises `NoUpdateError` when no weight changed; neither saves a final model."""
+    t0 = time.time()
+    _check_call(model, seed)
+    if os.environ.get('WORLD_SIZE', '1') != '1': _watch_launcher()   # under torchrun: stop if the launcher dies
+    obj = get_objective(objective)
+    p = use_preset(preset)   # the one `Preset` every step below uses
+    seed_everything(seed)
+    bars = (not quiet_run()) if progress is None else progress
+    # 1. arguments: data, training options and the output folder, all checked before anything loads
+    train_ds, eval_ds = _fit_data(obj, data, eval_data, infer_labels=isinstance(model, (str, Path)))
+    cfg_cls, args = _fit_arguments(obj, p, method, overrides)
+    save = (output_dir is not None) if save_checkpoints is None else bool(save_checkpoints)
+    out = check_output_dir(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix='lowres_ft-'))
+    run_cfg = _run_config(model, objective, method, method_kwargs, seed, p, args, train_ds, regularizer, param_groups) if save else None
+    plan = _plan_output(out, run_cfg, overwrite, resume) if save else 'new'   # (see "Output folders")
+    with quiet(bars=False, logs=False):   # PEFT and TRL call transformers' old gradient-checkpointing name on every run
+        # 2. model and tokenizer; 3. the method applied and the objective's trainer
+        model, tokenizer = _fit_model(model, tokenizer, obj, train_ds)
+        trainer, model = _fit_trainer(obj, model, tokenizer, train_ds, eval_ds, cfg_cls, args, p=p, method=method,
+                                      method_kwargs=method_kwargs, seed=seed, out=out, save=save, overrides=overrides,
+                                      callbacks=callbacks, regularizer=regularizer, param_groups=param_groups, bars=bars)
+        trained = trainer.model if method is not None else model
+        if plan == 'finished':   # the same run, already done: load its result, train nothing, touch nothing
+            _load_finished(trainer, out)
+            if progress is not False and trainer.is_world_process_zero():
+                print(f"fit: {out} holds this run, finished at step {trainer.state.global_step}: loaded {out/'final'}, trained "
+                      f"nothing (overwrite=True trains it again).")
+            return FitResult(trained, history_frame(trainer.state.log_history), trainer, 'finished')
+        # 4. the run
+        ckpt = _fit_run(trainer, out, plan, save, run_cfg, default_args(p, method)['learning_rate'], method)
+    # 5. the report
+    hist = _fit_report(trainer, model, f'{objective}/{method}', ckpt, time.time() - t0, summary=progress is not False)
+    return FitResult(trained, hist, trainer, 'resumed' if ckpt else 'trained')
