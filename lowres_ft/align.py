@@ -10,11 +10,11 @@ import copy, math, random, warnings, functools
 from dataclasses import dataclass
 import numpy as np, pandas as pd, torch
 from datasets import Dataset
-from transformers import TrainerCallback
 from . import data as D
 from .registry import Objective, register_objective
 from .train import as_dataset, fit, trainer_class, remove_fused_forward
 from .evaluate import eval_mode, model_device, format_prompts, generate
+from transformers import TrainerCallback   # after lowres_ft.core, which imports bitsandbytes (pulled in here by peft) quietly
 
 # %% auto #0
 __all__ = ['PAIRED', 'UNPAIRED', 'paired_data', 'unpaired_data', 'merge_sft', 'sample_responses', 'score_samples',

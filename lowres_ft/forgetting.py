@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import torch
 import matplotlib.pyplot as plt
-from transformers import TrainerCallback
 from .registry import register_method
 from .evaluate import perplexity, choice_accuracy, model_device
 from .data import general_probes
+from transformers import TrainerCallback   # after lowres_ft.core, which imports bitsandbytes (pulled in here by peft) quietly
 
 # %% auto #0
 __all__ = ['ForgettingProbe', 'layer_index', 'half_finetuning', 'L2SP', 'EWC', 'LayerwiseLRDecay', 'llrd', 'check_mergeable',

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from transformers import TrainerCallback
 from .core import count_parameters, estimate_memory, get_preset
 from .registry import register_method, get_method, get_objective, METHODS
 from .train import PEFT_TASK, lora, fit
 from .evaluate import eval_mode, model_device
+from transformers import TrainerCallback   # after lowres_ft.core, which imports bitsandbytes (pulled in here by peft) quietly
 
 # %% ../nbs/20_peft.ipynb #c7fa1686
 def _peft_task(task:str, method:str) -> str:

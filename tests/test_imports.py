@@ -3,7 +3,7 @@ imports, at its top or inside a function, a `lowres_ft` module that (directly or
 `lowres_ft` import hides inside a function. The one import by name left is `registry.load_plugins` (importlib, on a
 lookup miss), so that a method, objective or model source registered in any module is found; it is tested below.
 Importing the package changes no logging level and no warning filter."""
-import ast, subprocess, sys
+import ast, json, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -110,23 +110,32 @@ def test_registered_anywhere_is_found_from_a_fresh_process():
     assert r.stdout.split() == ['dora', 'dpo', 'embedded:smollm2-135m-instruct'], r.stdout
 
 
-_STATE = ("import logging, warnings, json\n"
-          "state = lambda: dict(filters=len(warnings.filters), levels={n: l.level for n, l in logging.root.manager.loggerDict.items() "
-          "if isinstance(l, logging.Logger) and l.level})\n")
+_STATE = """
+import importlib, json, logging, sys, warnings
+def state():
+    levels = {n: l.level for n, l in logging.root.manager.loggerDict.items() if isinstance(l, logging.Logger) and l.level}
+    return dict(filters=sorted(set(map(repr, warnings.filters))), levels=levels)
+"""
 
-@pytest.mark.parametrize('mod', ['lowres_ft.core', 'lowres_ft.train'])
-def test_import_changes_no_global_state(mod):
-    "No logger level and no warning filter changes on import (loggers the import creates are the libraries' own)."
-    code = _STATE + (f"import torch, transformers, datasets\nbefore = state()\nimport {mod}\nafter = state()\n"
-                     "print(json.dumps([before['filters'], after['filters'], {k: v for k, v in after['levels'].items() "
-                     "if before['levels'].get(k, v) != v or k.startswith(('bitsandbytes', 'setfit', 'sentence_transformers'))}]))")
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
+def _run(code: str) -> dict:
+    r = subprocess.run([sys.executable, '-'], input=_STATE + code, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    import json
-    f0, f1, changed = json.loads(r.stdout.strip().splitlines()[-1])
-    assert f1 == f0, f'importing {mod} added {f1 - f0} warning filter(s)'
-    assert not changed, f'importing {mod} changed logger levels: {changed}'
-    assert 'gemm_4bit' not in r.stderr, f'importing {mod} printed bitsandbytes\' kernel warning'
+    return {**json.loads(r.stdout.strip().splitlines()[-1]), 'stderr': r.stderr}
+
+@pytest.mark.parametrize('stmt', ['import lowres_ft.core', 'import lowres_ft.train', 'import lowres_ft.align',
+                                  'import lowres_ft.registry; lowres_ft.registry.load_plugins()'])
+def test_import_changes_no_global_state(stmt):
+    """Importing the package sets no logger level and adds no warning filter of its own, and prints nothing: the state
+    after the import is compared with a process that imports the same third-party modules (in the same order) alone."""
+    ours = _run(f"{stmt}\nmods = [m for m in sys.modules if not m.startswith('lowres_ft')]\n"
+                "print(json.dumps({**state(), 'mods': mods}))")
+    theirs = _run(f"for m in {ours['mods']!r}:\n    try: importlib.import_module(m)\n    except Exception: pass\n"
+                  "print(json.dumps(state()))")
+    added = sorted(set(ours['filters']) - set(theirs['filters']))   # (importing every module alone may add more: theirs, not ours)
+    assert not added, f'{stmt} added warning filters: {added}'
+    changed = {k: v for k, v in ours['levels'].items() if theirs['levels'].get(k) != v}
+    assert not changed, f'{stmt} changed logger levels: {changed}'
+    assert 'gemm_4bit' not in ours['stderr'], f"{stmt} printed bitsandbytes' kernel warning"
 
 
 if __name__ == '__main__':
