@@ -177,9 +177,9 @@ GRID += [dict(n_labels=2000, task_type='generation', feedback=f, n_pairs=p, gpu_
 def test_calls_name_real_functions_methods_and_objectives():
     "Every `call` names functions that exist and methods/objectives registered with register_method / register_objective."
     import importlib
-    from lowres_ft.train import METHODS, OBJECTIVES, _load_plugins
+    from lowres_ft.registry import METHODS, OBJECTIVES, load_plugins
     from lowres_ft.forgetting import _MERGES   # forgetting.merge(..., method=...) takes a merge method, not a training method
-    _load_plugins()
+    load_plugins()
     calls = {c for kw in GRID for c in recommend(**kw).call}
     assert len(calls) > 20
     for call in calls:
@@ -317,7 +317,7 @@ def test_method_options_reach_the_method(tiny_base):
     with pytest.raises(ValueError, match='has none'): method_parameters('embedded:tiny', 'bitfit')   # the method's own error
 
 def test_a_method_registered_anywhere_is_known_to_estimate():
-    from lowres_ft import train as registry
+    from lowres_ft import registry
     @registry.register_method('final_norm_only', 'test method: only the final norm trains')
     def final_norm_only(model, task='causal_lm', **kw):
         for n, p in model.named_parameters(): p.requires_grad_(n == 'model.norm.weight')
