@@ -52,8 +52,15 @@ def train_tokenizer(texts:list[str], # training corpus
     return tok
 
 # %% ../nbs/02_base.ipynb #5070d412
-def llama_config(tok, vocab_size:int, hidden_size:int, num_hidden_layers:int, num_attention_heads:int,
-                 intermediate_size:int, max_position_embeddings:int, **_):
+def llama_config(tok, # the trained tokenizer: its length, pad and end-of-text tokens go into the config
+                 vocab_size:int, # the vocabulary asked of the tokenizer (the config uses `len(tok)`, the size it actually has)
+                 hidden_size:int, # width of the hidden states
+                 num_hidden_layers:int, # decoder layers
+                 num_attention_heads:int, # attention heads per layer (as many key/value heads: no grouped-query attention)
+                 intermediate_size:int, # width of each layer's MLP
+                 max_position_embeddings:int, # longest sequence, in tokens, the rotary embedding is set up for
+                 **_, # the rest of a `BASE_CONFIGS` entry (corpus and training settings), ignored here
+                ):
     "A `LlamaConfig` of the given shape for tokenizer `tok`."
     from transformers import LlamaConfig
     return LlamaConfig(vocab_size=len(tok), hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,

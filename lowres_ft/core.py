@@ -18,7 +18,7 @@ from .registry import ModelSource, SOURCES, register_source, get_source
 # %% auto #0
 __all__ = ['PRESETS', 'TASKS', 'Preset', 'hub_reachable', 'get_preset', 'get_device', 'cpu_bf16', 'get_precision', 'torch_dtype',
            'use_preset', 'describe_run', 'seed_everything', 'cache_dir', 'sha256_file', 'file_manifest', 'OfflineError',
-           'encoder_path', 'resolve_model', 'load_tokenizer', 'quiet_run', 'quiet', 'bnb_available',
+           'encoder_path', 'resolve_model', 'hub_snapshot', 'load_tokenizer', 'quiet_run', 'quiet', 'bnb_available',
            'quantization_config', 'load_model', 'ParamCount', 'count_parameters', 'estimate_memory', 'PeakMemory']
 
 # %% ../nbs/00_core.ipynb #1e48bc73
@@ -81,7 +81,7 @@ def hub_reachable(timeout:float=1.0, # seconds to wait for the Hub to answer, DN
 # %% ../nbs/00_core.ipynb #99a559c3
 def get_preset(name:str|Preset|None=None, # 'tiny' | 'small' | 'colab' | 'auto'; None reads $LOWRES_FT_PRESET, else 'auto'
                **overrides, # fields to change, e.g. `max_steps=10`
-              ) -> Preset:
+              ) -> Preset: # a copy of the named preset with `overrides` applied
     "The `Preset` called `name`, with `overrides` applied; 'auto' picks colab (Hub online), small (CUDA) or tiny."
     if isinstance(name, Preset): p = name
     else:
@@ -130,19 +130,22 @@ def get_precision(preset:Preset|str|None=None, # a preset whose `precision` may 
     if device.type == 'cpu' and cpu_bf16(): return 'bf16'
     return 'fp32'
 
-def torch_dtype(precision:str) -> torch.dtype:
+def torch_dtype(precision:str, # 'fp32' | 'fp16' | 'bf16'
+               ) -> torch.dtype:
     "The torch dtype for a precision name."
     return {'fp32':torch.float32, 'fp16':torch.float16, 'bf16':torch.bfloat16}[precision]
 
 
 # %% ../nbs/00_core.ipynb #e377acf1
-def use_preset(preset:Preset|str|None=None) -> Preset:
+def use_preset(preset:Preset|str|None=None, # a `Preset` or its name; None: `get_preset`'s default ($LOWRES_FT_PRESET, else 'auto')
+              ) -> Preset:
     "Resolve `preset` and apply its process settings (CPU threads); returns the `Preset`."
     p = get_preset(preset)
     if p.cpu_threads and get_device().type == 'cpu': torch.set_num_threads(p.cpu_threads)
     return p
 
-def describe_run(preset:Preset|str|None=None) -> str:
+def describe_run(preset:Preset|str|None=None, # the preset the page ran under, or its name; None: `get_preset`'s default
+                ) -> str:
     "One line saying which preset, device and library versions produced a page's outputs."
     import transformers, datetime
     p = get_preset(preset); d = get_device()
@@ -170,7 +173,9 @@ def cache_dir() -> Path:
                            "writable folder, e.g. `export LOWRES_FT_CACHE=$HOME/.cache/lowres_ft`.") from e
     return d
 
-def sha256_file(path:str|Path, chunk:int=1<<22) -> str:
+def sha256_file(path:str|Path, # the file to hash
+                chunk:int=1<<22, # bytes read at a time (4 MiB)
+               ) -> str:
     "sha256 of a file, read in chunks (cached model weights are hundreds of MB)."
     import hashlib
     h = hashlib.sha256()
@@ -178,7 +183,9 @@ def sha256_file(path:str|Path, chunk:int=1<<22) -> str:
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
-def file_manifest(folder:str|Path, skip:tuple=('build_info.json',)) -> dict:
+def file_manifest(folder:str|Path, # the folder whose files are listed (subfolders are not entered)
+                  skip:tuple=('build_info.json',), # file names left out (the build record that holds this manifest)
+                 ) -> dict:
     "Each file of `folder` (not its subfolders, not `skip`) with its size and sha256: the record a cached build is checked against."
     return {f.name: {'bytes': f.stat().st_size, 'sha256': sha256_file(f)} for f in sorted(Path(folder).iterdir())
             if f.is_file() and f.name not in skip}
@@ -212,9 +219,18 @@ def resolve_model(name:str|Path, # `embedded:tiny|smollm2|encoder`, a local fold
     if name.startswith(('.', '/', '~')) or not _HUB_NAME.match(name):
         raise FileNotFoundError(f"No such model folder: {name}. Pass an existing folder, a Hub name, or 'embedded:tiny'.")
     if not hub_reachable():
-        raise OfflineError(f"{name!r} looks like a Hub name but the Hub is not reachable. Fix: pass a local folder "
-                           f"written by save_pretrained, or use the embedded default (preset 'tiny': 'embedded:tiny' / 'embedded:encoder').")
+        if (snap := hub_snapshot(name)) is not None: return snap   # downloaded before: the cached copy, offline
+        raise OfflineError(f"{name!r} looks like a Hub name but the Hub is not reachable and it is not in the Hugging Face "
+                           f"cache. Fix: pass a local folder written by save_pretrained, or use the embedded default "
+                           f"(preset 'tiny': 'embedded:tiny' / 'embedded:encoder'; 'small': 'embedded:smollm2').")
     return name
+
+def hub_snapshot(name:str, # a Hub model id, e.g. 'HuggingFaceTB/SmolLM2-135M-Instruct'
+                ) -> str|None: # the snapshot folder, or None when the cache has no copy
+    "The folder of Hub model `name` in the local Hugging Face cache (`$HF_HOME`) if an earlier download left it there."
+    from huggingface_hub import try_to_load_from_cache
+    f = try_to_load_from_cache(name, 'config.json')
+    return str(Path(f).parent) if isinstance(f, str) else None
 
 # %% ../nbs/00_core.ipynb #4f946572
 TASKS = {'causal_lm':'AutoModelForCausalLM', 'masked_lm':'AutoModelForMaskedLM',
@@ -324,12 +340,14 @@ def load_model(name:str|Path='embedded:tiny', # model name or folder (see `resol
 @dataclass
 class ParamCount:
     "Total and trainable parameters of a model."
-    total:int; trainable:int
+    total:int       # every parameter, 4-bit weights counted as their unpacked values
+    trainable:int   # parameters with `requires_grad` (what the optimizer updates)
     @property
     def pct(self) -> float: return 100*self.trainable/max(self.total,1)
     def __repr__(self): return f'{self.trainable:,} trainable / {self.total:,} total ({self.pct:.3f}%)'
 
-def count_parameters(model) -> ParamCount:
+def count_parameters(model, # any `torch.nn.Module` (a PEFT model counts its adapters and frozen base)
+                    ) -> ParamCount:
     "Count total and trainable parameters (4-bit weights counted as their unpacked number of values)."
     total = trainable = 0
     for p in model.parameters():
@@ -350,15 +368,17 @@ def estimate_memory(n_params:int, # parameters of the model as it trains (adapte
                     n_trainable:int|None=None, # parameters that train (default: all)
                     precision:str='fp32', # compute precision 'fp32' | 'fp16' | 'bf16'; 16-bit keeps an fp32 master copy of the trainables
                     quantize:str|None=None, # None | '8bit' | '4bit' frozen base weights
-                    batch_size:int=8, seq_len:int=512, # sequences per step (paired objectives: chosen + rejected) x tokens each
-                    hidden_size:int=576, n_layers:int=30, # model shape (default: SmolLM2-135M)
+                    batch_size:int=8, # sequences per step (paired objectives: chosen + rejected)
+                    seq_len:int=512, # tokens per sequence
+                    hidden_size:int=576, # width of the hidden states (default: SmolLM2-135M's)
+                    n_layers:int=30, # transformer layers (default: SmolLM2-135M's)
                     vocab_size:int=49152, # width of the output layer: the vocabulary, or the number of labels
                     gradient_checkpointing:bool=False, # keep only each layer's input and recompute one layer at a time
                     intermediate_size:int|None=None, # MLP width (default: 8/3 x hidden_size, SmolLM2's ratio)
                     n_quantized:int|None=None, # weights stored quantized (default: every frozen weight; bitsandbytes skips embeddings and heads)
                     task:str='causal_lm', # 'causal_lm' | 'masked_lm': logits for every token; 'classification': one row per sequence
                     reference_params:int=0, # parameters of a frozen reference copy kept beside the model (DPO/KTO with full fine-tuning)
-                    config=None, # a transformers config: supplies hidden_size, intermediate_size, n_layers and the output width
+                    config:'PretrainedConfig|None'=None, # a transformers config: supplies hidden_size, intermediate_size, n_layers and the output width
                    ) -> dict:
     "Estimated peak training memory in GiB: weights, reference copy, gradients, AdamW state and activations."
     _check_option('precision', precision, tuple(_BYTES)); _check_option('quantize', quantize, (None, *_FROZEN_BYTES))
@@ -397,7 +417,7 @@ def _release_free_memory():
 class PeakMemory:
     "Peak memory of a block (GiB above its start, plus `held`): CUDA `max_memory_allocated`, or the CPU process's RSS sampled in a thread."
     def __init__(self, held:int=0, # bytes allocated before the block that belong to the measurement (e.g. the model's weights)
-                 device=None, # 'cuda' or 'cpu' (default: cuda when available)
+                 device:str|torch.device|None=None, # 'cuda' or 'cpu' (default: cuda when available)
                  interval:float=0.002, # seconds between RSS samples on a CPU
                 ):
         self.device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')

@@ -10,9 +10,9 @@ __all__ = ['NUMBER_WORDS', 'DAYS', 'SEASONS', 'THING_COLOURS', 'ANIMAL_SOUNDS', 
            'ABILITY_PROBES', 'general_corpus', 'domain_facts', 'invented_terms', 'domain_corpus', 'kelo_lexicon',
            'lowres_parallel', 'lowres_language', 'classification_task', 'pair_task', 'parse_prompt', 'reference_answer',
            'check_answer', 'instruction_set', 'preference_pairs', 'judge', 'to_kto', 'general_probes', 'ability_probes',
-           'match_answer', 'score_probes', 'MissingColumnError', 'require_columns', 'domain_qa', 'load_data', 'kshot',
-           'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion', 'to_messages', 'to_preference',
-           'mix', 'write_embedded_data']
+           'match_answer', 'score_probes', 'MissingColumnError', 'require_columns', 'domain_qa', 'hub_dataset_cached',
+           'load_data', 'kshot', 'check_labels', 'dedup', 'quality_filter', 'to_text', 'to_prompt_completion',
+           'to_messages', 'to_preference', 'mix', 'write_embedded_data']
 
 # %% ../nbs/01_data.ipynb #22444808
 import hashlib, json, os, random, re, string
@@ -1225,6 +1225,17 @@ def domain_qa(kinds=('domain_treats',), # which facts to ask about (kinds of `da
 # %% ../nbs/01_data.ipynb #ff210de4
 _DATA_EXTS = ('.jsonl', '.json', '.csv', '.txt', '.parquet')
 
+def hub_dataset_cached(name:str, # a Hub dataset id, e.g. 'fancyzhx/ag_news'
+                      ) -> bool: # True when `datasets` can load it offline
+    "True if an earlier `load_dataset(name)` left `name` in the local datasets cache (`$HF_HOME/datasets`), so it loads offline."
+    from datasets import config
+    from datasets.naming import camelcase_to_snakecase
+    parts = name.split('/')
+    if len(parts) > 2 or not all(parts): return False
+    parts[-1] = camelcase_to_snakecase(parts[-1])
+    root = Path(config.HF_DATASETS_CACHE)/'___'.join(parts)
+    return any(p.is_dir() for p in root.glob('*/*/*'))   # <config>/<version>/<commit>, as `datasets` itself looks
+
 def _looks_like_path(s:str) -> bool:
     "True for strings that can only be a path: './x', '/x', '~/x', 'a/b/c', 'x.jsonl', 'a\\b'."
     return (s.startswith(('/', '.', '~')) or '\\' in s or s.count('/') > 1 or s.lower().endswith(_DATA_EXTS))
@@ -1372,9 +1383,9 @@ def load_data(source, # a file (.jsonl/.json/.csv/.txt/.parquet), a folder, a Da
         elif _looks_like_path(s):
             raise FileNotFoundError(f"No file or folder at {str(p)!r}; check the path (relative paths start at the "
                                     f"current working folder), or use the embedded data, e.g. classification_task().")
-        elif not _hub_reachable():
-            raise ConnectionError(f"{s!r} is not a local file or folder, and the Hugging Face Hub is not reachable "
-                                  f"from here, so it cannot be loaded as a Hub dataset. Pass a local path "
+        elif not _hub_reachable() and not hub_dataset_cached(s):
+            raise ConnectionError(f"{s!r} is not a local file or folder, the Hugging Face Hub is not reachable from "
+                                  f"here and no earlier download left it in the datasets cache, so it cannot be loaded as a Hub dataset. Pass a local path "
                                   f"(.jsonl/.json/.csv/.txt or a save_to_disk folder), or use the embedded data "
                                   f"instead, e.g. classification_task(), instruction_set(), general_corpus().")
         else:

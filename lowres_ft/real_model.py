@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 from .core import cache_dir, quiet, describe_run, sha256_file, file_manifest, register_source
+from .registry import register_training_template
 
 # %% auto #0
 __all__ = ['REAL_MODELS', 'REAL_ALIASES', 'CONVERSION', 'SMOLLM2_TEMPLATE', 'SMOLLM2_TRAINING_TEMPLATE', 'RealModel',
@@ -237,3 +238,7 @@ for _spec in REAL_MODELS.values():   # `embedded:smollm2` names this model for `
     register_source(f'embedded:{_spec.name}', functools.partial(ensure_real_model, _spec.name),
                     f'the real {_spec.hub_id}, offline from the PyPI package {_spec.package}',
                     aliases=tuple(f'embedded:{a}' for a, n in REAL_ALIASES.items() if n == _spec.name))
+
+# SmolLM2's own template (the Hub copy's) trains on replies only through its marked version (`fit` swaps it in)
+register_training_template(SMOLLM2_TEMPLATE, SMOLLM2_TRAINING_TEMPLATE)
+

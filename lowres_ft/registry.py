@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 # %% auto #0
-__all__ = ['PACKAGE', 'METHODS', 'OBJECTIVES', 'SOURCES', 'load_plugins', 'lookup', 'Method', 'register_method', 'get_method',
-           'Objective', 'register_objective', 'get_objective', 'ModelSource', 'register_source', 'get_source']
+__all__ = ['PACKAGE', 'METHODS', 'OBJECTIVES', 'SOURCES', 'TRAINING_TEMPLATES', 'load_plugins', 'lookup', 'Method',
+           'register_method', 'get_method', 'Objective', 'register_objective', 'get_objective', 'ModelSource',
+           'register_source', 'get_source', 'register_training_template', 'training_template']
 
 # %% ../nbs/00a_registry.ipynb #c9ff0fb9
 PACKAGE = 'lowres_ft'   # the package whose modules may register methods, objectives and model sources
@@ -118,3 +119,22 @@ def get_source(name:str, # a name in `SOURCES`
               ) -> ModelSource:
     "The registered `ModelSource` called `name` (`base` and `real_model` register theirs, `core` the encoder)."
     return lookup(SOURCES, name, 'embedded model' if name.startswith('embedded:') else 'model source')
+
+# %% ../nbs/00a_registry.ipynb #1b703136
+TRAINING_TEMPLATES:dict[str, str] = {}   # a model's own chat template -> the same template with `{% generation %}` marks
+
+def register_training_template(template:str, # a chat template exactly as a model ships it
+                               training:str, # the same template with each assistant reply inside `{% generation %}`
+                              ) -> str: # `training`
+    "Register `training` as the version of `template` to train with (it must render the same text)."
+    if '{% generation %}' not in training:
+        raise ValueError('The training template marks no assistant reply: put each reply inside {% generation %} ... {% endgeneration %}.')
+    TRAINING_TEMPLATES[template] = training
+    return training
+
+def training_template(template:str|None, # a tokenizer's `chat_template` (None: it has none)
+                     ) -> str|None: # the template to train with: `template` itself when it is marked or unknown
+    "The registered training version of `template`, or `template` unchanged."
+    if not template or '{% generation %}' in template: return template
+    if template not in TRAINING_TEMPLATES: load_plugins()
+    return TRAINING_TEMPLATES.get(template, template)

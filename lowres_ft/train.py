@@ -16,7 +16,7 @@ import torch
 from datasets import ClassLabel, Dataset, DatasetDict, Value
 from . import __version__
 from .registry import (Method, METHODS, register_method, get_method, Objective, OBJECTIVES, register_objective,
-                                get_objective, load_plugins)
+                                get_objective, load_plugins, training_template)
 from .core import (Preset, get_preset, use_preset, get_precision, get_device, seed_everything, load_model,
                             load_tokenizer, count_parameters, quiet, quiet_run)
 from .data import _rows_to_dataset, _df_to_dataset   # rows of different keys or kinds: named, with the fix
@@ -82,7 +82,8 @@ def lora(model, # the model to wrap in adapters
                      task_type=PEFT_TASK.get(task), **kwargs)
     return get_peft_model(model, cfg)
 
-def apply_method(model, method:str|None='lora', # a name in `METHODS`; None trains the model as it is
+def apply_method(model, # the model to adapt (a transformers model; already on its device)
+                 method:str|None='lora', # a name in `METHODS`; None trains the model as it is
                  task:str='causal_lm', # the model's task (decides PEFT's task type)
                  **kwargs, # method options, e.g. `r=8`
                 ):
@@ -161,7 +162,11 @@ def _build_sft(model, tok, train_ds, eval_ds, args, callbacks, optimizers, extra
     return _trainer(SFTTrainer, model, tok, train_ds, eval_ds, args, callbacks, optimizers)
 
 def _sft_defaults(ds, tok) -> dict:
-    "Chat data whose template marks assistant turns trains on those turns only (prompt-completion data does by default)."
+    """Chat data whose template marks assistant turns trains on those turns only (prompt-completion data does by default).
+    A tokenizer that arrives with a model's plain template (the Hub's SmolLM2) gets its registered training version, which
+    renders the same text with the replies marked (`registry.training_template`)."""
+    if 'messages' in ds.column_names and getattr(tok, 'chat_template', None):
+        tok.chat_template = training_template(tok.chat_template)
     chat = 'messages' in ds.column_names and '{% generation %}' in (getattr(tok, 'chat_template', None) or '')
     return {'assistant_only_loss': True} if chat else {}
 
@@ -339,7 +344,8 @@ def _config_diff(old:dict, new:dict) -> list:
     a, b = _flat(old), _flat(new)
     return [f"{k}: {a.get(k, '(unset)')!r} -> {b.get(k, '(unset)')!r}" for k in sorted(set(a) | set(b)) if a.get(k, '(unset)') != b.get(k, '(unset)')]
 
-def read_run(output_dir:str|Path) -> dict|None:
+def read_run(output_dir:str|Path, # a run's folder, as passed to `fit`
+            ) -> dict|None:
     "The run record `fit` keeps in `output_dir` ({'config', 'status', 'step', ...}), or None when there is none."
     f = Path(output_dir)/RUN_FILE
     if not f.is_file(): return None
@@ -566,7 +572,8 @@ class FitResult(NamedTuple):
     model:Any; history:pd.DataFrame; trainer:Any
     status:str = 'trained'   # 'trained', 'resumed' (from a checkpoint), or 'finished' (the folder held this run, done: nothing trained)
 
-def history_frame(log_history:list[dict]) -> pd.DataFrame:
+def history_frame(log_history:list[dict], # `trainer.state.log_history`: one dict per log event, each with its 'step'
+                 ) -> pd.DataFrame:
     "A trainer's `state.log_history` as one row per step (train and eval logs merged)."
     if not log_history: return pd.DataFrame(columns=['step'])
     df = pd.DataFrame(log_history)
@@ -585,7 +592,8 @@ def _fused_codes() -> frozenset:
     except ImportError: return frozenset()
     return frozenset(c for c in add_fused_lm_head.__code__.co_consts if isinstance(c, types.CodeType))
 
-def fused_forwards(model) -> list:
+def fused_forwards(model, # any `torch.nn.Module`; its submodules are searched too
+                  ) -> list:
     "The `(module, forward)` pairs of `model` whose `forward` is TRL's fused-LM-head replacement (an instance attribute)."
     out = []
     for m in model.modules():
@@ -593,7 +601,8 @@ def fused_forwards(model) -> list:
         if getattr(getattr(f, '__func__', f), '__code__', None) in _fused_codes(): out.append((m, f))
     return out
 
-def remove_fused_forward(model):
+def remove_fused_forward(model, # a model a TRL trainer patched (unpatched models are returned unchanged)
+                        ):
     """Take TRL's fused-LM-head `forward` off `model` (each module runs its class's own again) and return what was
     removed. A patched model copies badly: a deepcopy keeps a forward bound to the original, and runs its weights."""
     found = fused_forwards(model)
@@ -813,9 +822,9 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         objective:str='sft', # a name in `OBJECTIVES`
         method:str|None='lora', # a name in `METHODS`; None trains the model as it is
         *,
-        tokenizer=None, # default: loaded from the model's folder
-        eval_data=None, # evaluated every `eval_steps` when given
-        preset=None, # preset for defaults (`core.get_preset`): resolved once, here
+        tokenizer:'PreTrainedTokenizerBase|None'=None, # None: loaded from the model's folder
+        eval_data:'Dataset|DatasetDict|list|pd.DataFrame|None'=None, # evaluated every `eval_steps` when given; None: no evaluation
+        preset:Preset|str|None=None, # preset for defaults (`core.get_preset`): resolved once, here; None: the active one
         seed:int=0, # seeds data order, dropout and initialisation of new weights
         output_dir:str|Path|None=None, # the run's folder: checkpoints, final/, run_config.json (see "Output folders"); None: a temporary one
         resume:bool=True, # continue an unfinished run of the same configuration in `output_dir`
@@ -827,7 +836,7 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         param_groups:Callable|None=None, # `param_groups(model, lr) -> list[dict]` for AdamW (layer-wise LR decay)
         progress:bool|None=None, # progress bars and a one-line summary; None: the summary, and bars unless `core.quiet_run()`
         **overrides, # any field of the objective's config (TrainingArguments, SFTConfig, DPOConfig...)
-       ) -> FitResult:
+       ) -> FitResult: # the trained model, its history, the trainer and the run's status
     """Train `model` on `data` for `objective` with `method`; returns `FitResult(model, history, trainer, status)`.
     Arguments, data and the output folder are checked before the model loads. Training stops with `TrainingDiverged`
     at the first NaN/inf and raises `NoUpdateError` when no weight changed; neither saves a final model."""
