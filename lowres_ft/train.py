@@ -82,7 +82,7 @@ def lora(model, # the model to wrap in adapters
                      task_type=PEFT_TASK.get(task), **kwargs)
     return get_peft_model(model, cfg)
 
-def apply_method(model, # the model to adapt (a transformers model; already on its device)
+def apply_method(model, # the transformers model to adapt
                  method:str|None='lora', # a name in `METHODS`; None trains the model as it is
                  task:str='causal_lm', # the model's task (decides PEFT's task type)
                  **kwargs, # method options, e.g. `r=8`
@@ -824,7 +824,7 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         *,
         tokenizer:'PreTrainedTokenizerBase|None'=None, # None: loaded from the model's folder
         eval_data:'Dataset|DatasetDict|list|pd.DataFrame|None'=None, # evaluated every `eval_steps` when given; None: no evaluation
-        preset:Preset|str|None=None, # preset for defaults (`core.get_preset`): resolved once, here; None: the active one
+        preset:Preset|str|None=None, # preset for defaults (`core.get_preset`): resolved once, here; None: $LOWRES_FT_PRESET, else 'auto'
         seed:int=0, # seeds data order, dropout and initialisation of new weights
         output_dir:str|Path|None=None, # the run's folder: checkpoints, final/, run_config.json (see "Output folders"); None: a temporary one
         resume:bool=True, # continue an unfinished run of the same configuration in `output_dir`
