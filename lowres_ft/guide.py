@@ -35,7 +35,8 @@ CHAPTERS = {'cpt': '10_continued_pretraining', 'peft': '20_peft', 'fewshot': '30
 TIERS = {'constraint': 300, 'data': 200, 'general': 100, 'does not apply': 0}  # priority of each tier's first row
 NOT_IMPLEMENTED = 'not implemented in lowres_ft'
 
-def chapter_page(stem:str) -> str:
+def chapter_page(stem:str, # a notebook's file name without '.ipynb', e.g. '20_peft'
+                ) -> str:
     "The docs page of a chapter notebook: '20_peft' -> 'peft.html' (the names Quarto and the offline site give)."
     return re.sub(r'^\d+_', '', stem) + '.html'
 
@@ -279,7 +280,7 @@ def _claims_dir(root=None) -> Path:
 
 def _evidence_key(rec): return (str(rec.get('date') or ''), PRESET_ORDER.index(rec['preset']) if rec.get('preset') in PRESET_ORDER else -1)
 
-def load_claims(root=None, # folder holding data/claims/ (default: the repository)
+def load_claims(root:str|Path|None=None, # folder holding data/claims/; None: the repository
                ) -> dict|None:
     "Every claim recorded in `root`/data/claims/*.json by id, each with its file's chapter, preset, device and date; None without that folder."
     d = _claims_dir(root)
@@ -298,14 +299,15 @@ def load_claims(root=None, # folder holding data/claims/ (default: the repositor
     return found
 
 def evidence(claim_id:str, # a claim id, e.g. 'peft.rank_barely_matters' (see `CLAIMS`)
-             root=None, # folder holding data/claims/ (default: the repository, two levels above lowres_ft/guide.py)
+             root:str|Path|None=None, # folder holding data/claims/; None: the repository, two levels above lowres_ft/guide.py
             ) -> dict|None:
     "The record of `claim_id` (its fields plus chapter, preset, device, date, file); None if not measured or there is no data/claims folder."
     if not isinstance(claim_id, str) or not claim_id:
         raise ValueError(f"claim_id={claim_id!r} must be a claim id such as 'peft.rank_barely_matters' (see guide.CLAIMS).")
     return (load_claims(root) or {}).get(claim_id)
 
-def measured_text(rec:dict|None) -> str:
+def measured_text(rec:dict|None, # a claim's record from `evidence`; None: the claim was not measured
+                 ) -> str:
     "A record as the `measured_here` column shows it: 'agrees (small, 20_peft)', or 'not measured yet'."
     if rec is None: return 'not measured yet'
     if rec.get('verdict') in (None, 'not measured'): return f"not measured yet (declared in {rec.get('chapter') or '?'})"
@@ -322,7 +324,7 @@ def recommend(n_labels:int, # labelled examples you have (for generation: instru
               n_pairs:int=0, # preference pairs (only with feedback='pairs')
               latency_critical:bool=False, # must inference add no latency?
               model_params_b:float|None=None, # size of the model you plan to adapt, in billions (None: not decided)
-              claims_root=None, # folder with data/claims/*.json for the `measured_here` column (default: the repository)
+              claims_root:str|Path|None=None, # folder with data/claims/*.json for the `measured_here` column; None: the repository
              ) -> pd.DataFrame:
     "Ranked techniques: your defining constraint first, then your data size, general advice, and rules that do not apply; each with its reason, survey section, how to run it here and the course's evidence."
     _check_inputs(n_labels, unlabelled_tokens, task_type, language_resource, gpu_memory_gb, keep_general, feedback,
@@ -373,7 +375,8 @@ GPUS = {  # usable memory (GiB) and dense peak throughput (FLOP/s) by precision,
 }
 MFU = 0.35  # assumed fraction of peak throughput a small-model training step reaches [I]
 
-def gpu_name(device=None) -> str|None:
+def gpu_name(device:int|str|torch.device|None=None, # a CUDA device; None: the current one
+            ) -> str|None:
     "The `GPUS` key of the CUDA device in use (matched on its family name, e.g. 'NVIDIA A100-SXM4-40GB' -> 'A100-40GB'), or None."
     if not torch.cuda.is_available(): return None
     name = torch.cuda.get_device_name(device).upper()
@@ -381,7 +384,8 @@ def gpu_name(device=None) -> str|None:
     return next((k for k in sorted(GPUS, key=lambda k: -len(family(k))) if family(k) in name), None)
 
 # %% ../nbs/60_guide.ipynb #5a7fd27a
-def model_config(model):
+def model_config(model, # a transformers config, a dict of config.json fields, a `MODEL_CONFIGS` name, an embedded model or folder, or a preset name
+                ):
     "A transformers config for `model`: a config, a `MODEL_CONFIGS` name, an embedded/local model, or a preset name."
     from transformers import AutoConfig, PretrainedConfig
     if isinstance(model, PretrainedConfig): return model
@@ -449,7 +453,7 @@ def method_parameters(model, # a config, a `MODEL_CONFIGS` name, an embedded mod
                       task:str|None=None, # 'causal_lm' | 'masked_lm' | 'classification' (default: see `meta_model`)
                       num_labels:int=2, # classes, for classification
                       **method_kwargs, # the method's options
-                     ) -> ParamCount:
+                     ) -> ParamCount: # total and trainable parameters of the model under `method`
     "Total and trainable parameters under `method`: `core.count_parameters` of `method_model` (cached per config, method and options)."
     if isinstance(model, torch.nn.Module): return count_parameters(method_model(model, method, task, **method_kwargs))
     cfg = model_config(model)
@@ -468,7 +472,7 @@ def train_flops(model, # a config, a `MODEL_CONFIGS` name, an embedded model or 
                 task:str|None=None, # 'causal_lm' | 'masked_lm' | 'classification' (default: see `meta_model`)
                 num_labels:int=2, # classes, for classification
                 **method_kwargs, # the method's options
-               ) -> dict:
+               ) -> dict: # FLOPs of one training sequence: {'forward': ..., 'backward': ...}
     """FLOPs of training on one sequence of `seq_len` tokens under `method`: `{'forward': ..., 'backward': ...}`, counted
     by `torch.utils.flop_counter.FlopCounterMode` on a meta-device forward and backward (cached). The backward pass
     computes only the gradients the method needs, so frozen weights cost no weight-gradient matmuls."""
@@ -552,7 +556,8 @@ def _long_texts(n_seq, seq_len, seed=0):
 def measure(model:str='embedded:tiny', # model name or folder (loaded with core.load_model)
             method:str='lora', # training method for train.fit
             objective:str='causal_lm', # 'causal_lm' or 'classification'
-            seq_len:int=64, batch:int=8, # shape of each step
+            seq_len:int=64, # tokens per sequence
+            batch:int=8, # sequences per step
             steps:int=4, # optimizer steps (the first is warm-up, not timed)
             seed:int=0, # seed for the data and the run
            ) -> dict:
@@ -583,8 +588,11 @@ def measure(model:str='embedded:tiny', # model name or folder (loaded with core.
 
 # %% ../nbs/60_guide.ipynb #23e9ab37
 def compare(runs, # (which model: 'decoder'|'encoder', method, objective) triples
-            preset=None, # the preset whose models and shapes are used
-            steps:int=4, seq_len:int|None=None, batch:int|None=None) -> pd.DataFrame:
+            preset:'str|Preset|None'=None, # the preset whose models and shapes are used; None: `core.get_preset`'s default
+            steps:int=4, # optimizer steps measured per run (the first is warm-up, not timed)
+            seq_len:int|None=None, # tokens per sequence; None: the preset's max_length, at most 128
+            batch:int|None=None, # sequences per step; None: the preset's batch size
+           ) -> pd.DataFrame:
     "Estimate beside measurement for each run: predicted and measured peak memory (GiB) and time per step."
     p = get_preset(preset); prec = get_precision(p); dev = get_device()
     seq_len, batch = seq_len or min(p.max_length, 128), batch or p.batch_size
@@ -611,7 +619,8 @@ COLAB_RUNS = {  # chapter -> (model, method, objective, extra estimate kwargs) f
 }
 
 def colab_check(runs:dict|None=None, # chapter -> runs (default COLAB_RUNS)
-                gpu:str='T4') -> pd.DataFrame:
+                gpu:str='T4', # a key of `GPUS`: the memory each configuration must fit
+               ) -> pd.DataFrame:
     "Every chapter's `colab` configuration through `estimate`: predicted peak memory and whether it fits `gpu`."
     p = get_preset('colab')
     rows = []
@@ -625,13 +634,21 @@ def colab_check(runs:dict|None=None, # chapter -> runs (default COLAB_RUNS)
     return pd.DataFrame(rows)
 
 # %% ../nbs/60_guide.ipynb #9d561361
-def memory_bars(model:str=SMOL, seq_len:int=512, batch:int=8, precision:str='fp16', gpu:str='T4',
-                methods=('full', 'lora', 'qlora', 'prompt_tuning')) -> pd.DataFrame:
+def memory_bars(model:str=SMOL, # a `MODEL_CONFIGS` name, an embedded model or a preset (see `estimate`)
+                seq_len:int=512, # tokens per sequence
+                batch:int=8, # sequences per step
+                precision:str='fp16', # 'fp16' | 'bf16' | 'fp32'
+                gpu:str='T4', # a key of `GPUS`: the memory each method must fit
+                methods=('full', 'lora', 'qlora', 'prompt_tuning'), # registered method names, one row each
+               ) -> pd.DataFrame:
     "Predicted total memory (GiB) of each method for one model and shape, and whether it fits `gpu`."
     return pd.DataFrame([{'method': m, **{k: estimate(model, m, seq_len=seq_len, batch=batch, precision=precision, gpu=gpu)[k]
                                           for k in ('total_gib', 'time_per_step_s', 'fits')}} for m in methods])
 
-def text_bars(df:pd.DataFrame, limit:float=GPUS['T4']['memory_gib'], width:int=40) -> str:
+def text_bars(df:pd.DataFrame, # a `memory_bars` table: its `method` and `total_gib` columns
+              limit:float=GPUS['T4']['memory_gib'], # the GPU's memory in GiB, marked `|` (default: a T4's)
+              width:int=40, # characters of the full scale: the larger of the longest bar and `limit`
+             ) -> str:
     "A text bar chart of `df.total_gib` per method, with the GPU limit marked `|`."
     top = max(df.total_gib.max(), limit); pos = round(width*limit/top)
     lines = []
