@@ -57,7 +57,7 @@ def cpu_matmul_flops(dtype:torch.dtype=torch.bfloat16, # dtype of the product
     while time.perf_counter() - t0 < seconds: a @ b; k += 1
     return 2 * n**3 * k / (time.perf_counter() - t0)
 
-def peak_flops(device=None, # a CUDA device (default: the current one)
+def peak_flops(device:int|str|torch.device|None=None, # a CUDA device; None: the current one
                precision:str='bf16', # 'bf16' | 'fp16' | 'fp32'
               ) -> float|None:
     "Dense peak FLOP/s of the current GPU from `guide.GPUS`, or None (CPU, or a GPU not in the table)."
@@ -91,8 +91,15 @@ VARIANTS = {
     'compile': dict(gradient_checkpointing=False, torch_compile=True),
 }
 
-def bench_run(arch:str='tiny', method:str='lora', variant:str='lowres', seq_len:int=512, batch_size:int=8,
-              n_examples:int=64, precision:str|None=None, seed:int=0) -> dict:
+def bench_run(arch:str='tiny', # a key of `ARCHS` (random weights of that shape) or `REAL_ARCHS` (real weights)
+              method:str='lora', # 'full' | 'lora' | 'qlora'
+              variant:str='lowres', # a key of `VARIANTS`: the training settings compared
+              seq_len:int=512, # longest example in tokens (lengths are uniform in [seq_len/4, seq_len])
+              batch_size:int=8, # sequences per step (clamped to `n_examples`)
+              n_examples:int=64, # examples in the one epoch trained
+              precision:str|None=None, # 'bf16' | 'fp16' | 'fp32' when the variant sets none; None: the preset's 'auto'
+              seed:int=0, # seeds the random token data and the run
+             ) -> dict:
     "Train one SFT epoch of `arch` with `method` and `variant`; tokens/s, peak memory and MFU."
     from transformers import AutoModelForCausalLM
     if arch not in ARCHS and arch not in REAL_ARCHS: raise ValueError(f"Unknown architecture {arch!r}; use one of {list(ARCHS) + list(REAL_ARCHS)}.")
@@ -150,8 +157,14 @@ def _bench_tokenizer():
     return load_tokenizer('embedded:tiny')
 
 # %% ../nbs/95_bench.ipynb #7eb6d9fb
-def bench(archs=('tiny',), methods=('full','lora'), variants=('trl','lowres'), seq_len:int=512, batch_size:int=8,
-          n_examples:int=64, warmup:bool=True) -> pd.DataFrame:
+def bench(archs=('tiny',), # architectures, each as `bench_run`'s `arch`
+          methods=('full','lora'), # methods, each as `bench_run`'s `method`
+          variants=('trl','lowres'), # keys of `VARIANTS`; 'trl' (and 'fp32') rows are the references for the ratio columns
+          seq_len:int=512, # longest example in tokens
+          batch_size:int=8, # sequences per step (clamped to `n_examples`)
+          n_examples:int=64, # examples per run (one epoch)
+          warmup:bool=True, # first run one short untimed job, so kernel loading and allocator growth are not measured
+         ) -> pd.DataFrame:
     "Run every arch × method × variant in this process; a table with ratios against the `trl` variant."
     from tqdm.auto import tqdm
     rows = []

@@ -10,7 +10,8 @@ from fastcore.docments import docments, docstring, get_source
 import lowres_ft
 
 # Modules whose public API must be fully documented. To hold another module to it, add its name here.
-DOCUMENTED = ('data', 'evaluate', 'cpt', 'peft_methods', 'fewshot', 'align', 'forgetting')
+DOCUMENTED = ('core', 'registry', 'data', 'base', 'train', 'real_model', 'evaluate', 'cpt', 'peft_methods', 'fewshot', 'align',
+              'forgetting', 'guide', 'bench', 'cli')
 
 _SKIP_PARAMS = ('self', 'cls')
 _VAR = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
