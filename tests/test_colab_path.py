@@ -39,7 +39,7 @@ def test_simulated_hub_serves_the_colab_preset(hub):
     lines = out.strip().splitlines()
     assert 'models--HuggingFaceTB--SmolLM2-135M-Instruct' in lines[0] and lines[0].rstrip('/').endswith(S.FAKE_SHA)
     assert 'models--sentence-transformers--all-MiniLM-L6-v2' in lines[1]
-    assert lines[-1] == f"160 ['text', 'label'] {S.NEWS_LABELS}"
+    assert lines[-1] == f"1200 ['text', 'label'] {S.NEWS_LABELS}"
 
 
 def test_an_uncached_hub_name_still_fails_fast_offline(hub):

@@ -119,6 +119,17 @@ def test_chapter_pages_show_their_colab_badge(site):
     assert not missing, f'no Open-in-Colab badge on {missing}: put the badge in its own markdown cell after the title'
 
 
+def test_chapter_pages_show_their_parameters_cell(site):
+    "A reader (and papermill, and tools/colab_sim.py) changes a chapter through its parameters cell: the page must show it."
+    missing = []
+    for nb in CHAPTERS:
+        cells = [c for c in json.loads(nb.read_text())['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])]
+        first = ''.join(cells[0]['source']).splitlines()[0] if cells else None
+        text = html_lib.unescape(re.sub(r'<[^>]+>', '', page(site, nb).read_text()))
+        if first is None or first not in text: missing.append(f'{nb.name} ({first!r})')
+    assert not missing, f'no visible parameters cell (tagged `parameters`, starting with `preset = `) on {missing}'
+
+
 def link_report(site):
     "Every link on every page: broken in-page anchors, broken links between pages, links that leave the offline build."
     site_url = 'https://lowres-ft.github.io/lowres_ft/'

@@ -77,7 +77,7 @@ def news_rows(n:int, seed:int) -> list[dict]:
     rng.shuffle(rows)
     return rows
 
-def _cache_news(hf_home:Path, n_train:int=480, n_test:int=160):
+def _cache_news(hf_home:Path, n_train:int=2400, n_test:int=1200):
     "Put the ag_news stand-in where `datasets` finds a Hub dataset offline: its cache, as a first online load leaves it."
     from datasets import ClassLabel, Dataset, Features, Value
     from datasets.packaged_modules.parquet.parquet import Parquet
