@@ -21,9 +21,10 @@ from .train import fit
 
 # %% auto #0
 __all__ = ['TASK_TYPES', 'FEEDBACK_KINDS', 'LANGUAGE_RESOURCES', 'CHAPTERS', 'TIERS', 'NOT_IMPLEMENTED', 'CLAIMS', 'PRESET_ORDER',
-           'MODEL_CONFIGS', 'GPUS', 'MFU', 'ENCODER_TYPES', 'SMOL', 'QWEN', 'MINILM', 'COLAB_RUNS', 'chapter_page',
-           'load_claims', 'evidence', 'measured_text', 'recommend', 'gpu_name', 'model_config', 'meta_model',
-           'method_model', 'method_parameters', 'train_flops', 'estimate', 'measure', 'compare', 'colab_check',
+           'MODEL_CONFIGS', 'GPUS', 'MFU', 'ENCODER_TYPES', 'SMOL', 'QWEN', 'MINILM', 'MFU_LOW', 'STEP_OVERHEAD_S',
+           'COLAB_GRIDS', 'COLAB_PLAN', 'COLAB_RUNS', 'chapter_page', 'load_claims', 'evidence', 'measured_text',
+           'recommend', 'gpu_name', 'model_config', 'meta_model', 'method_model', 'method_parameters', 'train_flops',
+           'estimate', 'measure', 'compare', 'run_spec', 'colab_check', 'save_colab_estimates', 'colab_budget',
            'memory_bars', 'text_bars', 'wizard']
 
 # %% ../nbs/60_guide.ipynb #e80f9b82
@@ -609,14 +610,123 @@ def compare(runs, # (which model: 'decoder'|'encoder', method, objective) triple
 
 # %% ../nbs/60_guide.ipynb #c21fe177
 SMOL, QWEN, MINILM = 'HuggingFaceTB/SmolLM2-135M-Instruct', 'Qwen/Qwen2.5-0.5B-Instruct', 'sentence-transformers/all-MiniLM-L6-v2'
-COLAB_RUNS = {  # chapter -> (model, method, objective, extra estimate kwargs) for the heaviest runs under `colab`
-    '10_continued_pretraining': [(SMOL, 'full', 'causal_lm', {}), (SMOL, 'lora', 'causal_lm', {}), (MINILM, 'full', 'masked_lm', {})],
-    '20_peft': [(MINILM, m, 'classification', {}) for m in ('full', 'lora', 'bitfit', 'prompt_tuning', 'ia3')]
-               + [(SMOL, 'qlora', 'sft', {'r': 64}), (QWEN, 'qlora', 'sft', {'r': 64})],
-    '30_few_shot': [(MINILM, 'full', 'classification', {}), (SMOL, 'lora', 'sft', {})],
-    '40_alignment': [(SMOL, 'lora', o, {}) for o in ('sft', 'dpo', 'orpo', 'simpo', 'kto')] + [(SMOL, 'full', 'dpo', {'batch': 4})],
-    '50_forgetting': [(SMOL, m, 'sft', {}) for m in ('full', 'lora', 'hft')],
+MFU_LOW = 0.25   # the low end of the utilisation assumed for a T4 step [I]; `MFU` is the high end
+STEP_OVERHEAD_S = dict(fixed=0.01, per_layer=0.001)   # [I] seconds per training step that FLOPs miss (kernel launches, optimizer, Trainer); a forward call costs a third
+
+def run_spec(what:str, # the run as the chapter's reader knows it, e.g. 'Exp 1: LoRA, N=1024'
+             model:str, # a `MODEL_CONFIGS` name
+             method:str|None, # a registered method; None: a forward-only pass (evaluation, scoring, generation)
+             objective:str, # a registered objective; for a forward pass the task's ('causal_lm', 'classification')
+             steps:int, # optimizer steps per run (forward calls, for a forward-only pass; one per generated token)
+             runs:int=1, # how many such runs the chapter makes (grid points x seeds)
+             seq_len:int=512, # tokens per sequence in a typical batch: the time is computed at this length
+             batch:int=8, # sequences per step or call
+             mem_len:int|None=None, # the longest a sequence can be (the truncation length): the memory is computed here; None: `seq_len`
+             **kw, # more `estimate` options, e.g. `r=64`
+            ) -> dict:
+    "One row of `COLAB_PLAN`: `runs` runs of `steps` steps of `model` x `method` x `objective`, `batch` sequences of `seq_len` tokens."
+    for k, v in dict(steps=steps, runs=runs, seq_len=seq_len, batch=batch, mem_len=mem_len or seq_len).items():
+        _check_number(k, v, f'pass {k} as a whole number >= 1', minimum=1, whole=True)
+    return dict(what=what, model=model, method=method, objective=objective, steps=int(steps), runs=int(runs), seq_len=int(seq_len),
+                batch=int(batch), mem_len=int(mem_len or seq_len), kw=kw)
+
+def _steps_by_size(sizes, p):
+    "{steps: how many of `sizes`} for runs of max(max_steps, 2 epochs of N examples), as the PEFT curves train."
+    out = {}
+    for n in sizes: s = max(p.max_steps, 2*n//p.batch_size); out[s] = out.get(s, 0) + 1
+    return out
+
+def _plan_cpt(g, p):
+    S, k = p.max_steps, len(g['seeds'])
+    return [run_spec('Exp 1: domain CPT, one run per replay ratio', SMOL, 'full', 'causal_lm', S, len(g['replay_ratios'])),
+            run_spec('save/reload check of the new-token LoRA', SMOL, 'lora', 'causal_lm', 6),
+            run_spec('Exp 2: Kelo CPT (old tokenizer; new rows mean / random)', SMOL, 'full', 'causal_lm', S, 3),
+            run_spec('TAPT: masked-LM on the task texts', MINILM, 'full', 'masked_lm', S, seq_len=32),
+            run_spec('Exp 3: classifier per k x start x seed', MINILM, 'full', 'classification', 60, 2*len(g['label_sizes'])*k,
+                     seq_len=32, mem_len=48),
+            run_spec('bits/char and perplexity of 7 models', SMOL, None, 'causal_lm', 7*4*120//8, seq_len=64),
+            run_spec('Exp 3 test predictions', MINILM, None, 'classification', 2*len(g['label_sizes'])*k*50, seq_len=32)]
+
+def _plan_peft(g, p):
+    k, rows, sft = len(g['seeds']), [], dict(seq_len=64, mem_len=p.max_length)
+    for m in g['enc_methods']:
+        for s, n in _steps_by_size(g['enc_sizes'], p).items():
+            rows.append(run_spec(f"Exp 1: MiniLM {m}, N in {list(g['enc_sizes'])}", MINILM, m, 'classification', s, n*k, seq_len=32))
+    for m in g['dec_methods']:
+        for s, n in _steps_by_size(g['dec_sizes'], p).items():
+            rows.append(run_spec(f"Exp 1: SmolLM2 SFT {m}, N in {list(g['dec_sizes'])}", SMOL, m, 'sft', s, n*k, **sft))
+    (s,) = _steps_by_size([g['n_sweep']], p)
+    reused = g['n_sweep'] in g['dec_sizes'] and 'lora' in g['dec_methods']   # the curves' LoRA run at N = n_sweep is reused
+    new_ranks = [r for r in g['ranks'] if not (r == 16 and reused)]
+    for r in new_ranks: rows.append(run_spec(f"Exp 2: LoRA r={r}, N={g['n_sweep']}", SMOL, 'lora', 'sft', s, k, r=r, **sft))
+    extra = [('lora', {})] if not reused else []
+    for m, kw in extra + [('qlora', {})]: rows.append(run_spec(f"Exp 3: {m}, N={g['n_sweep']}", SMOL, m, 'sft', s, k, **kw, **sft))
+    rows.append(run_spec('cost table: 13 methods (timed as full FT)', SMOL, 'full', 'sft', g['cost_steps'], 13, **sft))
+    n_enc = len(g['enc_methods'])*len(g['enc_sizes'])*k
+    n_dec = (len(g['dec_methods'])*len(g['dec_sizes']) + len(new_ranks) + len(extra) + 1)*k
+    rows.append(run_spec('Exp 1: MiniLM test predictions', MINILM, None, 'classification', n_enc*math.ceil(g['n_test']/8), seq_len=32))
+    rows.append(run_spec('Exp 1-3: held-out SFT loss of each decoder run', SMOL, None, 'causal_lm', n_dec*math.ceil(g['n_test']/8), seq_len=64))
+    return rows
+
+def _plan_fewshot(g, p):
+    n = len(g['ks'])*len(g['seeds']) + 1   # each K x seed, and the K=4 demonstration
+    cut = dict(seq_len=128, mem_len=p.max_length)   # news texts: ~100 tokens in a padded batch; truncation at max_length
+    return [run_spec('prompt FT (PET) of SmolLM2, per K x seed', SMOL, 'full', 'sft', g['pet_steps'], n, **cut),
+            run_spec('head FT of MiniLM, per K x seed', MINILM, 'full', 'classification', g['head_steps'], n, **cut),
+            run_spec('SetFit body (pairs of texts), per K x seed', MINILM, 'full', 'classification', g['setfit_steps'], n,
+                     batch=2*g['setfit_batch'], **cut),
+            run_spec('ICL: label-word scores, 2 strategies x K x seed', SMOL, None, 'causal_lm', 2*(n - 1)*math.ceil(g['n_test']/16),
+                     seq_len=512, batch=16),
+            run_spec('PET: label-word scores of the test set', SMOL, None, 'causal_lm', n*math.ceil(g['n_test']/16), seq_len=128, batch=16)]
+
+def _plan_align(g, p):
+    k, B, rows, sft = len(g['seeds']), p.batch_size, [], dict(seq_len=64, mem_len=p.max_length)
+    steps = lambda o, n: math.ceil((2*n if o == 'kto' else n)/B)   # one epoch; KTO splits each pair into two rows
+    rows.append(run_spec('SFT (LoRA) of the base', SMOL, 'lora', 'sft', 2*p.max_steps, **sft))
+    rows.append(run_spec('DPO demonstrations (12 + 6 steps)', SMOL, 'full', 'dpo', 18, **sft))
+    for o in ('dpo', 'orpo', 'simpo', 'kto'):
+        for n in g['sizes']: rows.append(run_spec(f'Exp 1: {o}, {n} pairs, one epoch', SMOL, 'lora', o, steps(o, n), k, **sft))
+    n2, flips = max(g['sizes']), [f for f in g['flips'] if f > 0]
+    for o in ('dpo', 'kto'):
+        if flips: rows.append(run_spec(f'Exp 2: {o}, {n2} pairs, flips {flips}', SMOL, 'lora', o, steps(o, n2), k*len(flips), **sft))
+    rows.append(run_spec(f"Exp 3: DPO, {g['epochs']} epochs of {g['epoch_pairs']} pairs", SMOL, 'lora', 'dpo',
+                         g['epochs']*math.ceil(g['epoch_pairs']/B), k, **sft))
+    evals = 4*len(g['sizes'])*k + 2*len(flips)*k + g['epochs']*k + 1   # alignment_metrics calls, and the SFT baseline
+    rows.append(run_spec(f"sampling the pool: {2*n2} prompts x {g['n_samples']}, 16 tokens", SMOL, None, 'causal_lm',
+                         math.ceil(2*n2/16)*16, seq_len=1, batch=16*g['n_samples']))
+    rows.append(run_spec(f"{evals} evaluations: {g['n_eval']} answers of 16 tokens, KL drift", SMOL, None, 'causal_lm',
+                         evals*(math.ceil(g['n_eval']/16)*16 + 2*math.ceil(100/16)), seq_len=1, batch=16))
+    return rows
+
+def _plan_forgetting(g, p):
+    S = p.max_steps
+    return [run_spec('Exp 1-2: full FT, replay, L2-SP, EWC, LLRD', SMOL, 'full', 'causal_lm', S, 5),
+            run_spec('Exp 1 LoRA; Exp 3b the Kelo adapter', SMOL, 'lora', 'causal_lm', S, 2),
+            run_spec('Exp 1: half fine-tuning', SMOL, 'hft', 'causal_lm', S),
+            run_spec(f"probes every {g['every']} steps (3 x {g['n_probe']} texts)", SMOL, None, 'causal_lm',
+                     7*(S//g['every'] + 1)*math.ceil(3*g['n_probe']/8), seq_len=128)]
+
+COLAB_GRIDS = {  # chapter -> the grid it runs under `colab` (its parameters cell; tests/test_guide.py checks they agree)
+    '10_continued_pretraining': dict(seeds=(0, 1, 2), replay_ratios=(0.0, 0.05, 0.25), label_sizes=(16, 64)),
+    '20_peft': dict(seeds=(0, 1, 2), enc_sizes=[16, 256, 1024], enc_methods=['full', 'bitfit', 'lora', 'prompt_tuning'],
+                    dec_sizes=[64, 1024], dec_methods=['full', 'lora', 'prompt_tuning'], ranks=[4, 16, 64], n_sweep=1024,
+                    cost_steps=10, n_test=400),
+    '30_few_shot': dict(ks=(4, 8, 16, 32), seeds=(0, 1, 2, 3, 4), n_test=400, head_steps=60, pet_steps=60, setfit_steps=20, setfit_batch=16),
+    '40_alignment': dict(seeds=(0, 1, 2, 3, 4), sizes=(50, 200, 1000), flips=(0.0, 0.3), epochs=4, epoch_pairs=200, n_eval=200, n_samples=8),
+    '50_forgetting': dict(every=10, n_probe=100),
 }
+_PLANNERS = {'10_continued_pretraining': _plan_cpt, '20_peft': _plan_peft, '30_few_shot': _plan_fewshot,
+             '40_alignment': _plan_align, '50_forgetting': _plan_forgetting}
+COLAB_PLAN = {ch: f(COLAB_GRIDS[ch], PRESETS['colab']) for ch, f in _PLANNERS.items()}   # chapter -> `run_spec` rows
+def _configs(rows) -> list:
+    "The distinct training configurations of `rows` as (model, method, objective, estimate kwargs), in order."
+    out = []
+    for r in rows:
+        c = (r['model'], r['method'], r['objective'], {'seq_len': r['mem_len'], 'batch': r['batch'], **r['kw']})
+        if r['method'] and c not in out: out.append(c)
+    return out
+
+COLAB_RUNS = {ch: _configs(rows) for ch, rows in COLAB_PLAN.items()}   # chapter -> the configurations whose memory `colab_check` checks
 
 def colab_check(runs:dict|None=None, # chapter -> runs (default COLAB_RUNS)
                 gpu:str='T4', # a key of `GPUS`: the memory each configuration must fit
@@ -632,6 +742,73 @@ def colab_check(runs:dict|None=None, # chapter -> runs (default COLAB_RUNS)
                              seq_len=e['seq_len'], quantize=e['quantize'], trainable_pct=e['trainable_pct'], total_gib=e['total_gib'],
                              time_per_step_s=e['time_per_step_s'], fits=e['fits']))
     return pd.DataFrame(rows)
+
+# %% ../nbs/60_guide.ipynb #1e85a818
+def _estimates_file() -> Path:
+    "data/colab_estimates.json in the repository (two levels above lowres_ft/guide.py)."
+    return Path(lowres_ft.__file__).resolve().parents[1]/'data'/'colab_estimates.json'
+
+def _row_key(r, gpu): return json.dumps([r['model'], r['method'], r['objective'], r['seq_len'], r['batch'], r['mem_len'],
+                                        sorted(r['kw'].items()), gpu, MFU, GPUS[gpu]], default=str)
+
+def _row_estimate(r, gpu) -> dict:
+    "Seconds per step at `MFU` (FLOPs only) and peak GiB of one `run_spec` row, computed with `estimate` / `train_flops`."
+    g = GPUS[gpu]
+    if r['method'] is None:   # a forward pass: its FLOPs at MFU; memory below any training run's
+        task = {'classification': 'classification', 'masked_lm': 'masked_lm'}.get(r['objective'])
+        fl = train_flops(r['model'], 'full', r['seq_len'], task, num_labels=4)
+        return dict(flop_s=r['batch']*fl['forward']/((g['fp16'] or g['fp32'])*MFU), peak_gib=float('nan'))
+    est = lambda n: estimate(r['model'], r['method'], r['objective'], seq_len=n, batch=r['batch'], precision='fp16', gpu=gpu,
+                             num_labels=4, **r['kw'])
+    return dict(flop_s=est(r['seq_len'])['time_per_step_s'], peak_gib=est(r['mem_len'])['total_gib'])
+
+def _load_estimates() -> dict:
+    f = _estimates_file()
+    try: return json.loads(f.read_text(encoding='utf-8')) if f.exists() else {}
+    except (OSError, ValueError): return {}
+
+def save_colab_estimates(gpu:str='T4', # a key of `GPUS`
+                        ) -> Path: # the file written
+    "Recompute every `COLAB_PLAN` row's estimate on `gpu` and write them to data/colab_estimates.json, which `colab_budget` reads."
+    f = _estimates_file(); old = _load_estimates()
+    new = {k: v for k, v in old.items() if json.loads(k)[7] != gpu}
+    for rows in COLAB_PLAN.values():
+        for r in rows: new.setdefault(_row_key(r, gpu), _row_estimate(r, gpu))
+    f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(new, indent=0, sort_keys=True) + '\n', encoding='utf-8')
+    return f
+
+def colab_budget(chapter:str, # a key of `COLAB_PLAN`, e.g. '20_peft'
+                 gpu:str='T4', # a key of `GPUS`: its throughput and memory
+                 plan:list|None=None, # `run_spec` rows to use instead of the chapter's `COLAB_PLAN` entry
+                 limit_min:float=15.0, # the time a chapter should take (minutes), as a free Colab session allows
+                 cached:bool=True, # read estimates already in data/colab_estimates.json (`save_colab_estimates`); False: recompute
+                ) -> pd.DataFrame:
+    """Predicted time and peak memory of a chapter's runs under `colab`: one row per `run_spec` (seconds per step at `MFU`
+    plus `STEP_OVERHEAD_S`, steps, runs, minutes at `MFU` and at `MFU_LOW`, peak GiB). `attrs` hold the totals,
+    whether the peak fits `gpu` and a one-line `summary`. Generation and scoring are counted as forward calls."""
+    _check_choice('gpu', gpu, tuple(GPUS))
+    if plan is None:
+        _check_choice('chapter', chapter, tuple(COLAB_PLAN)); plan = COLAB_PLAN[chapter]
+    if not plan: raise ValueError(f"plan is empty: pass run_spec(...) rows, or plan=None for {chapter}'s COLAB_PLAN entry.")
+    _check_number('limit_min', limit_min, 'pass the minutes a chapter may take, e.g. 15', strict=True)
+    known = _load_estimates() if cached else {}
+    out = []
+    for r in plan:
+        e = known.get(_row_key(r, gpu)) or _row_estimate(r, gpu)
+        over = (STEP_OVERHEAD_S['fixed'] + STEP_OVERHEAD_S['per_layer']*model_config(r['model']).num_hidden_layers)/(3 if r['method'] is None else 1)
+        lo, hi = e['flop_s'] + over, e['flop_s']*MFU/MFU_LOW + over
+        out.append(dict(what=r['what'], model=r['model'].split('/')[-1], method=r['method'] or 'forward', objective=r['objective'],
+                        batch=r['batch'], seq_len=r['seq_len'], s_per_step=lo, steps=r['steps'], runs=r['runs'],
+                        min_lo=lo*r['steps']*r['runs']/60, min_hi=hi*r['steps']*r['runs']/60, peak_gib=e['peak_gib']))
+    df = pd.DataFrame(out)
+    lo, hi, peak, mem = df.min_lo.sum(), df.min_hi.sum(), df.peak_gib.max(), GPUS[gpu]['memory_gib']
+    fits = bool(peak <= mem)
+    df.attrs.update(chapter=chapter, gpu=gpu, min_lo=lo, min_hi=hi, peak_gib=peak, fits=fits, in_time=bool(hi <= limit_min),
+                    summary=f"predicted on a {gpu}: {lo:.0f}–{hi:.0f} min of training and evaluation (at {MFU:.0%}–{MFU_LOW:.0%} of peak), "
+                            f"peak {peak:.1f} GiB of {mem:g}: {'fits' if fits else 'does not fit'}"
+                            + ('' if hi <= limit_min else f"; over the {limit_min:g}-minute budget"))
+    return df
+
 
 # %% ../nbs/60_guide.ipynb #9d561361
 def memory_bars(model:str=SMOL, # a `MODEL_CONFIGS` name, an embedded model or a preset (see `estimate`)

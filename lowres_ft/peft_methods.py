@@ -390,7 +390,7 @@ def method_costs(base, # a model (copied, not changed) or a zero-argument functi
         warnings.simplefilter('ignore')
         model = get_method(method).apply(model, task=_task_of(objective), **(method_kwargs or {}))
         cbs = (timer,) + tuple(getattr(model, 'lowres_callbacks', ()))
-        r = fit(model, data, objective, None, tokenizer=tokenizer, max_steps=steps, callbacks=cbs, progress=False,
+        r = fit(model, data, objective, None, tokenizer=tokenizer, max_steps=steps, callbacks=cbs, progress=False, keep_optimizer=True,
                 preset=p, learning_rate=p.lr_full if method == 'full' else p.lr_peft, **fit_kw)
     m, pc, cfg = r.model, count_parameters(r.model), r.model.config
     measured = torch.cuda.max_memory_allocated() if cuda else training_state_bytes(m, r.trainer.optimizer)

@@ -25,7 +25,8 @@ from .data import _rows_to_dataset, _df_to_dataset   # rows of different keys or
 __all__ = ['PEFT_TASK', 'MANIFEST', 'RUN_FILE', 'default_args', 'as_dataset', 'full_finetuning', 'lora', 'apply_method',
            'check_columns', 'checkpoint_problem', 'last_checkpoint', 'OutputDirError', 'check_output_dir', 'read_run',
            'check_training_args', 'check_texts', 'check_class_labels', 'TrainingDiverged', 'NoUpdateError', 'FitResult',
-           'history_frame', 'fused_forwards', 'remove_fused_forward', 'FitTrainer', 'trainer_class', 'fit']
+           'history_frame', 'fused_forwards', 'remove_fused_forward', 'FitTrainer', 'trainer_class',
+           'release_training_state', 'fit']
 
 # %% ../nbs/03_train.ipynb #7de7e9f3
 def default_args(preset:Preset|str|None=None, # a `Preset` (used as it is) or a preset name
@@ -816,6 +817,22 @@ def _fit_report(trainer, model, what:str, ckpt:Path|None, seconds:float, summary
         print(f"{head} · loss {loss.iloc[0]:.3f} → {loss.iloc[-1]:.3f} · {count_parameters(model)}" if len(loss) else head)
     return hist
 
+def release_training_state(trainer, # a trainer `fit` has run
+                          ) -> None:
+    """Free what only training needs: the optimizer (AdamW keeps two fp32 copies of every trainable weight), the LR
+    schedule, the gradients and accelerate's references to them. A chapter that keeps several `FitResult`s would
+    otherwise hold every run's optimizer state (on a T4, or in a Colab's 12 GB of RAM, that runs out after a few full
+    fine-tunings). The model, its history and `trainer.evaluate()` keep working; a later `trainer.train()` builds a
+    fresh optimizer."""
+    import gc
+    if getattr(trainer, 'model', None) is not None: trainer.model.zero_grad(set_to_none=True)
+    acc = getattr(trainer, 'accelerator', None)
+    if acc is not None: acc._optimizers.clear(); acc._schedulers.clear()
+    trainer.optimizer, trainer.lr_scheduler = None, None
+    gc.collect()
+    if torch.cuda.is_available(): torch.cuda.empty_cache()
+
+
 # %% ../nbs/03_train.ipynb #2799e731
 def fit(model, # a model, or a name/folder for `core.load_model`
         data, # training data: Dataset, DatasetDict, list of dicts or DataFrame
@@ -835,6 +852,7 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         regularizer:Callable|None=None, # `regularizer(model) -> scalar tensor` added to the loss (L2-SP, EWC)
         param_groups:Callable|None=None, # `param_groups(model, lr) -> list[dict]` for AdamW (layer-wise LR decay)
         progress:bool|None=None, # progress bars and a one-line summary; None: the summary, and bars unless `core.quiet_run()`
+        keep_optimizer:bool=False, # keep the optimizer and its state on `FitResult.trainer`; False frees them (2-3x the trainable weights)
         **overrides, # any field of the objective's config (TrainingArguments, SFTConfig, DPOConfig...)
        ) -> FitResult: # the trained model, its history, the trainer and the run's status
     """Train `model` on `data` for `objective` with `method`; returns `FitResult(model, history, trainer, status)`.
@@ -871,4 +889,5 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         ckpt = _fit_run(trainer, out, plan, save, run_cfg, default_args(p, method)['learning_rate'], method)
     # 5. the report
     hist = _fit_report(trainer, model, f'{objective}/{method}', ckpt, time.time() - t0, summary=progress is not False)
+    if not keep_optimizer: release_training_state(trainer)
     return FitResult(trained, hist, trainer, 'resumed' if ckpt else 'trained')

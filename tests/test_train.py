@@ -51,3 +51,15 @@ def test_a_build_that_bypasses_trainer_class_is_refused(tiny_base):
     try:
         with pytest.raises(TypeError, match=r'trainer_class\(Trainer\)'): fit('embedded:tiny', ['a b c'] * 8, objective='plain_trainer', method='full', max_steps=1, progress=False)
     finally: del OBJECTIVES['plain_trainer']
+
+
+def test_fit_frees_the_optimizer_state_unless_asked_to_keep_it():
+    from lowres_ft.train import fit
+    from lowres_ft.core import load_model
+    data = ['the cat sat on the mat'] * 8
+    r = fit(load_model('embedded:tiny'), data, 'causal_lm', 'full', preset='tiny', max_steps=2, progress=False)
+    assert r.trainer.optimizer is None and not r.trainer.accelerator._optimizers
+    assert all(p.grad is None for p in r.model.parameters())
+    assert 'eval_loss' in r.trainer.evaluate(r.trainer.train_dataset)  # evaluating still works
+    k = fit(load_model('embedded:tiny'), data, 'causal_lm', 'full', preset='tiny', max_steps=2, progress=False, keep_optimizer=True)
+    assert k.trainer.optimizer is not None and len(k.trainer.optimizer.state) > 0
