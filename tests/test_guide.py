@@ -425,3 +425,66 @@ def test_text_wizard_and_bars(capsys):
     assert recs.equals(recommend(200, gpu_memory_gb=0, latency_critical=True))
     with pytest.raises(ValueError, match='keep_general'): wizard(interactive=False, keep_general='no')
     assert text_bars(memory_bars(methods=('full',))).count('\n') == 0
+
+# ---- colab time and memory budget per chapter (guide.COLAB_PLAN, colab_budget)
+from lowres_ft.guide import colab_budget, run_spec, COLAB_PLAN, COLAB_GRIDS, MINILM, SMOL, _estimates_file, _row_key
+
+def test_colab_budget_rows_sum_to_the_summary():
+    b = colab_budget('10_continued_pretraining')
+    assert len(b) == len(COLAB_PLAN['10_continued_pretraining'])
+    assert np.allclose(b.min_lo, b.s_per_step*b.steps*b.runs/60) and (b.min_hi >= b.min_lo).all()
+    assert math.isclose(b.attrs['min_lo'], b.min_lo.sum()) and math.isclose(b.attrs['min_hi'], b.min_hi.sum())
+    assert math.isclose(b.attrs['peak_gib'], b.peak_gib.max())
+    s = b.attrs['summary']
+    assert f"{b.attrs['min_lo']:.0f}–{b.attrs['min_hi']:.0f} min" in s and f"peak {b.peak_gib.max():.1f} GiB of 15" in s and s.endswith('fits')
+
+def test_colab_budget_grows_with_steps_and_runs():
+    r = run_spec('MiniLM run', MINILM, 'lora', 'classification', 100, seq_len=32)
+    t = [colab_budget('any', plan=[{**r, 'steps': s}]).attrs['min_lo'] for s in (10, 100, 1000)]
+    assert t[0] < t[1] < t[2] and math.isclose(t[2], 100*t[0])
+    assert math.isclose(colab_budget('any', plan=[{**r, 'runs': 3}]).attrs['min_hi'], 3*colab_budget('any', plan=[r]).attrs['min_hi'])
+    long = colab_budget('any', plan=[{**r, 'steps': 200_000}])
+    assert not long.attrs['in_time'] and 'over the 15-minute budget' in long.attrs['summary']
+
+def test_colab_budget_says_when_a_plan_does_not_fit():
+    b = colab_budget('any', plan=[run_spec('long full FT', SMOL, 'full', 'sft', 10, seq_len=4096, batch=16)])
+    assert not b.attrs['fits'] and b.attrs['summary'].split(': ')[-1].startswith('does not fit') and b.peak_gib.iloc[0] > 15
+
+def test_colab_budget_refuses_bad_input():
+    with pytest.raises(ValueError, match='one of'): colab_budget('99_nope')
+    with pytest.raises(ValueError, match='one of'): colab_budget('20_peft', gpu='TPU')
+    with pytest.raises(ValueError, match='plan is empty'): colab_budget('20_peft', plan=[])
+    with pytest.raises(ValueError, match='steps'): run_spec('x', SMOL, 'lora', 'sft', 0)
+
+def test_every_chapter_fits_a_colab_session():
+    "Under colab every chapter is predicted to fit a T4 and to finish within 15 minutes at the pessimistic utilisation."
+    for ch in COLAB_PLAN:
+        b = colab_budget(ch)
+        assert b.attrs['fits'] and b.attrs['in_time'], f"{ch}: {b.attrs['summary']}"
+
+def _parameters(nb):
+    cell = next(c for c in json.loads((ROOT/'nbs'/f'{nb}.ipynb').read_text())['cells'] if 'parameters' in c['metadata'].get('tags', []))
+    ns = {}; exec(''.join(cell['source']), ns); return ns
+
+COLAB_GRID_OF = {  # chapter -> its colab grid as the parameters cell defines it
+    '10_continued_pretraining': lambda ns: {k: ns[k] for k in ('seeds', 'replay_ratios', 'label_sizes')},
+    '20_peft': lambda ns: ns['COLAB_GRID'],
+    '30_few_shot': lambda ns: ns['full_grid'],
+    '40_alignment': lambda ns: {**ns['grid_colab'], 'seeds': ns['seeds'] or (0, 1, 2, 3, 4)},
+    '50_forgetting': lambda ns: {'every': ns['every'], 'n_probe': ns['full_grid']['n_probe']},
+}
+
+@pytest.mark.parametrize('nb', sorted(COLAB_GRIDS))
+def test_colab_plan_follows_the_chapter_grid(nb):
+    "The guide prices the grid the chapter runs under colab: each value COLAB_GRIDS uses equals the notebook's."
+    mine, theirs = COLAB_GRIDS[nb], COLAB_GRID_OF[nb](_parameters(nb))
+    diff = {k: (v, theirs.get(k)) for k, v in mine.items() if (tuple(v) if isinstance(v, list) else v) != (tuple(theirs.get(k)) if isinstance(theirs.get(k), list) else theirs.get(k))}
+    assert not diff, f'{nb}: guide.COLAB_GRIDS differs from the notebook (guide, notebook): {diff}'
+
+def test_colab_estimates_file_is_current():
+    "data/colab_estimates.json holds every plan row, and its numbers are what estimate gives now (fix: guide.save_colab_estimates())."
+    known = json.loads(_estimates_file().read_text())
+    missing = [r['what'] for rows in COLAB_PLAN.values() for r in rows if _row_key(r, 'T4') not in known]
+    assert not missing, f'rows without a stored estimate: {missing}; run lowres_ft.guide.save_colab_estimates()'
+    a, b = colab_budget('10_continued_pretraining'), colab_budget('10_continued_pretraining', cached=False)
+    assert np.allclose(a.s_per_step, b.s_per_step) and np.allclose(a.peak_gib, b.peak_gib, equal_nan=True), 'run guide.save_colab_estimates()'
