@@ -10,8 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
-COURSE = ['index', '00_core', '01_data', '02_base', '03_train', '04_evaluate', '05_real_model', '10_continued_pretraining', '20_peft',
-          '30_few_shot', '40_alignment', '50_forgetting', '60_guide', '90_cli', '95_bench', '97_claims']   # the course order (nbs/sidebar.yml)
+COURSE = [Path(l.split('- ', 1)[1].strip()).stem for l in (NBS/'sidebar.yml').read_text().splitlines()
+          if l.strip().startswith('- ') and l.strip().endswith('.ipynb')]   # the course order: nbs/sidebar.yml, the one list
 IMG = re.compile(r'<img[^>]+src="data:image/png;base64,')
 sys.path.insert(0, str(ROOT))
 from mkdocs_hooks import page_name, BADGE_FILE   # pages keep Quarto's names: 00_core.ipynb -> core.html

@@ -14,11 +14,13 @@ The shrunk sizes test that every cell of the colab path runs (models, data, prec
 colab grids, whose time and memory on a T4 the guide's estimator predicts on each page.
 """
 from __future__ import annotations
-import argparse, datetime, json, os, platform, random, shutil, sys, time, traceback
+import argparse, datetime, json, os, platform, random, re, shutil, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ['10_continued_pretraining', '20_peft', '30_few_shot', '40_alignment', '50_forgetting', '60_guide']
+# the chapters, in course order, from the sidebar (the one list a new chapter joins): nbs/[1-8]x_*.ipynb
+CHAPTERS = [Path(l.split('- ', 1)[1].strip()).stem for l in (ROOT/'nbs'/'sidebar.yml').read_text().splitlines()
+            if re.match(r'-\s+[1-8]\d_\w+\.ipynb$', l.strip())]
 DECODER, ENCODER, NEWS = 'HuggingFaceTB/SmolLM2-135M-Instruct', 'sentence-transformers/all-MiniLM-L6-v2', 'fancyzhx/ag_news'
 NEWS_LABELS = ['World', 'Sports', 'Business', 'Sci/Tech']   # ag_news's ClassLabel names, in its order
 FAKE_SHA = '5eed' * 10   # the snapshot "commit" of the simulated repositories
@@ -30,12 +32,14 @@ SHRINK = {
     '20_peft': ("seeds = (0, 1)\n"
                 "FULL_GRID = dict(enc_sizes=[16, 32], enc_methods=['full', 'bitfit', 'layernorm', 'lora', 'prompt_tuning', 'ia3'], enc_steps=2,\n"
                 "                 dec_sizes=[16, 32], dec_methods=['full', 'layernorm', 'lora', 'prompt_tuning', 'ia3'], dec_steps=2,\n"
-                "                 ranks=[4, 16], n_sweep=32, cost_steps=2, n_test=16)"),
+                "                 ranks=[4, 16], n_sweep=32, cost_steps=2, n_test=16)\n"
+                "COLAB_GRID = dict(FULL_GRID)"),
     '30_few_shot': ("full_grid = dict(ks=(4, 8), seeds=(0, 1), n_test=24, head_steps=2, head_lr=5e-5, pet_steps=2, pet_lr=None,\n"
                     "                 setfit_steps=2, setfit_lr=5e-5, setfit_batch=8, n_demos=2)\n"
                     "cheap_ks, cheap_seeds = (4, 8), (0, 1)"),
     '40_alignment': ("seeds = (0, 1)\n"
-                     "grid_full = dict(sizes=(8, 16), flips=(0.0, 0.3), epochs=2, epoch_pairs=8, steps=2, n_eval=8, n_samples=2)"),
+                     "grid_full = dict(sizes=(8, 16), flips=(0.0, 0.3), epochs=2, epoch_pairs=8, steps=2, n_eval=8, n_samples=2)\n"
+                     "grid_colab = dict(grid_full)"),
     '50_forgetting': "every = 2; n_probe = 8; n_target = 32; full_grid = dict(seeds=(0, 1), n_probe=8)",
     '60_guide': "measure_steps = 2",
 }
@@ -168,7 +172,8 @@ def main(argv=None):
     import torch, transformers
     rec = {'date': datetime.date.today().isoformat(), 'device': f'CPU ({os.cpu_count()} cores)', 'torch': torch.__version__,
            'transformers': transformers.__version__, 'python': platform.python_version(), 'preset': PRESET,
-           'shrink': {c: SHRINK.get(c, '') for c in a.chapters}, 'runs': runs}
+           'shrink': {c: SHRINK.get(c, '') for c in CHAPTERS if c in a.chapters},
+           'runs': sorted(runs, key=lambda r: CHAPTERS.index(r['chapter']))}
     if a.record and set(a.chapters) == set(CHAPTERS):
         Path(a.record).write_text(json.dumps(rec, indent=1) + '\n'); print('wrote', a.record)
     return 0 if all(r['ok'] for r in runs) else 1
