@@ -587,4 +587,5 @@ d = { 'settings': { 'branch': 'main',
                                  'lowres_ft.train.read_run': ('train.html#read_run', 'lowres_ft/train.py'),
                                  'lowres_ft.train.release_training_state': ('train.html#release_training_state', 'lowres_ft/train.py'),
                                  'lowres_ft.train.remove_fused_forward': ('train.html#remove_fused_forward', 'lowres_ft/train.py'),
-                                 'lowres_ft.train.trainer_class': ('train.html#trainer_class', 'lowres_ft/train.py')}}}
+                                 'lowres_ft.train.trainer_class': ('train.html#trainer_class', 'lowres_ft/train.py'),
+                                 'lowres_ft.train.unwrap_autocast': ('train.html#unwrap_autocast', 'lowres_ft/train.py')}}}

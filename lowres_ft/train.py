@@ -26,7 +26,7 @@ __all__ = ['PEFT_TASK', 'MANIFEST', 'RUN_FILE', 'default_args', 'as_dataset', 'f
            'check_columns', 'checkpoint_problem', 'last_checkpoint', 'OutputDirError', 'check_output_dir', 'read_run',
            'check_training_args', 'check_texts', 'check_class_labels', 'TrainingDiverged', 'NoUpdateError', 'FitResult',
            'history_frame', 'fused_forwards', 'remove_fused_forward', 'FitTrainer', 'trainer_class',
-           'release_training_state', 'fit']
+           'release_training_state', 'unwrap_autocast', 'fit']
 
 # %% ../nbs/03_train.ipynb #7de7e9f3
 def default_args(preset:Preset|str|None=None, # a `Preset` (used as it is) or a preset name
@@ -832,6 +832,15 @@ def release_training_state(trainer, # a trainer `fit` has run
     gc.collect()
     if torch.cuda.is_available(): torch.cuda.empty_cache()
 
+def unwrap_autocast(model, # a model a trainer has prepared (changed in place and returned)
+                   ):
+    """Remove the autocast wrapper accelerate puts around `model.forward` for mixed-precision training. Left in place it
+    outlives training: every later forward of the returned model (evaluation, generation, saving and reloading checks)
+    would silently run in bf16/fp16 instead of the weights' own precision. `trainer.evaluate()` still autocasts."""
+    from accelerate.utils import extract_model_from_parallel
+    if model is not None and '_original_forward' in model.__dict__: extract_model_from_parallel(model, keep_fp32_wrapper=False)
+    return model
+
 
 # %% ../nbs/03_train.ipynb #2799e731
 def fit(model, # a model, or a name/folder for `core.load_model`
@@ -889,5 +898,6 @@ def fit(model, # a model, or a name/folder for `core.load_model`
         ckpt = _fit_run(trainer, out, plan, save, run_cfg, default_args(p, method)['learning_rate'], method)
     # 5. the report
     hist = _fit_report(trainer, model, f'{objective}/{method}', ckpt, time.time() - t0, summary=progress is not False)
+    for m in {id(x): x for x in (trained, trainer.model)}.values(): unwrap_autocast(m)
     if not keep_optimizer: release_training_state(trainer)
     return FitResult(trained, hist, trainer, 'resumed' if ckpt else 'trained')

@@ -63,3 +63,19 @@ def test_fit_frees_the_optimizer_state_unless_asked_to_keep_it():
     assert 'eval_loss' in r.trainer.evaluate(r.trainer.train_dataset)  # evaluating still works
     k = fit(load_model('embedded:tiny'), data, 'causal_lm', 'full', preset='tiny', max_steps=2, progress=False, keep_optimizer=True)
     assert k.trainer.optimizer is not None and len(k.trainer.optimizer.state) > 0
+
+
+def test_the_returned_model_runs_in_its_own_precision_after_mixed_precision_training():
+    "accelerate wraps forward in autocast for bf16/fp16 training; fit removes it, so later forwards use the fp32 weights."
+    import torch
+    from lowres_ft.core import get_preset, load_model, load_tokenizer
+    from lowres_ft.train import fit
+    tok = load_tokenizer('embedded:tiny')
+    r = fit(load_model('embedded:tiny'), ['the cat sat on the mat'] * 8, 'causal_lm', 'full', tokenizer=tok,
+            preset=get_preset('tiny', precision='bf16'), max_steps=2, progress=False)
+    assert '_original_forward' not in r.model.__dict__
+    x = tok(['the cat sat'], return_tensors='pt')
+    with torch.no_grad():
+        got = r.model.eval()(**x).logits
+        plain = type(r.model).forward(r.model, **x).logits   # the class's own forward, no wrapper
+    assert torch.equal(got, plain)

@@ -133,7 +133,8 @@ def run_chapter(chapter:str, hf_home:Path, out_dir:Path, timeout:int=1800) -> di
     if i is None: raise ValueError(f"{chapter} has no cell tagged 'parameters'; tag the cell that sets `preset`.")
     nb.cells.insert(i + 1, nbformat.v4.new_code_cell(injected_source(chapter), metadata={'tags': ['injected-parameters']}))
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = {'HF_HOME': str(hf_home), 'HF_HUB_OFFLINE': '1', 'LOWRES_FT_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1',
+    env = {'HF_HOME': str(hf_home), 'HF_HUB_OFFLINE': '1', 'LOWRES_FT_PRESET': 'colab',   # 'auto' picks colab on Colab
+            'LOWRES_FT_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1',
            'LOWRES_FT_CLAIMS': str(out_dir/'claims'), 'MPLBACKEND': 'Agg', 'TOKENIZERS_PARALLELISM': 'false'}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -170,12 +171,15 @@ def main(argv=None):
         r = run_chapter(ch, hub, work/'executed'); runs.append(r)
         print(f"{ch:26} {'passed' if r['ok'] else 'FAILED'} in {r['wall_s']:.0f} s" + ('' if r['ok'] else f"\n    {r['error']}\n    cell: {r.get('cell', '')[:200]!r}"), flush=True)
     import torch, transformers
-    rec = {'date': datetime.date.today().isoformat(), 'device': f'CPU ({os.cpu_count()} cores)', 'torch': torch.__version__,
-           'transformers': transformers.__version__, 'python': platform.python_version(), 'preset': PRESET,
-           'shrink': {c: SHRINK.get(c, '') for c in CHAPTERS if c in a.chapters},
-           'runs': sorted(runs, key=lambda r: CHAPTERS.index(r['chapter']))}
-    if a.record and set(a.chapters) == set(CHAPTERS):
-        Path(a.record).write_text(json.dumps(rec, indent=1) + '\n'); print('wrote', a.record)
+    env = {'date': datetime.date.today().isoformat(), 'device': f'CPU ({os.cpu_count()} cores)', 'torch': torch.__version__,
+           'transformers': transformers.__version__, 'python': platform.python_version(), 'preset': PRESET}
+    for r in runs: r.update(date=env['date'], shrink=SHRINK.get(r['chapter'], ''))
+    if a.record:   # one entry per chapter: a run of some chapters replaces their entries and keeps the others'
+        path = Path(a.record)
+        old = {r['chapter']: r for r in json.loads(path.read_text()).get('runs', [])} if path.exists() else {}
+        old.update({r['chapter']: r for r in runs})
+        rec = {**env, 'runs': [old[c] for c in CHAPTERS if c in old]}
+        path.write_text(json.dumps(rec, indent=1) + '\n'); print('wrote', path)
     return 0 if all(r['ok'] for r in runs) else 1
 
 if __name__ == '__main__': sys.exit(main())
