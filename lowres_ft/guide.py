@@ -623,7 +623,7 @@ def run_spec(what:str, # the run as the chapter's reader knows it, e.g. 'Exp 1: 
              batch:int=8, # sequences per step or call
              mem_len:int|None=None, # the longest a sequence can be (the truncation length): the memory is computed here; None: `seq_len`
              **kw, # more `estimate` options, e.g. `r=64`
-            ) -> dict:
+            ) -> dict: # the row: these fields plus the `estimate` options
     "One row of `COLAB_PLAN`: `runs` runs of `steps` steps of `model` x `method` x `objective`, `batch` sequences of `seq_len` tokens."
     for k, v in dict(steps=steps, runs=runs, seq_len=seq_len, batch=batch, mem_len=mem_len or seq_len).items():
         _check_number(k, v, f'pass {k} as a whole number >= 1', minimum=1, whole=True)
