@@ -665,9 +665,15 @@ class FitTrainer:
 def trainer_class(cls:type, # a `transformers.Trainer` class (TRL's trainers are ones)
                  ) -> type:
     "`cls` with `FitTrainer` in front, made once per class: an objective's `build` makes its trainer with it."
-    if issubclass(cls, FitTrainer): return cls
+    if _made_by_trainer_class(cls): return cls
     return type(f'Fit{cls.__name__}', (FitTrainer, cls), {'__module__': __name__,
                 '__doc__': f'`{cls.__name__}` with what `fit` adds (see `FitTrainer`).'})
+
+def _made_by_trainer_class(cls:type) -> bool:
+    """True if `cls` has `FitTrainer` in front. Compared by name, not identity: nbdev-test runs several notebooks in one
+    process, and this page's own cells define a second, identical `FitTrainer` next to the package's."""
+    return any(k.__name__ == 'FitTrainer' and k.__module__ in (__name__, '__main__') for k in cls.__mro__)
+
 
 # %% ../nbs/03_train.ipynb #acaa8f25
 def _check_call(model, seed) -> None:
@@ -755,7 +761,7 @@ def _fit_trainer(obj:Objective, model, tokenizer, train_ds, eval_ds, cfg_cls, ar
                                         weight_decay=config.weight_decay), None)
     with quiet(logs=False):   # tokenizing is quick: no bars
         trainer = obj.build(model, tokenizer, train_ds, eval_ds, config, callbacks, optimizers, extra)
-    if not isinstance(trainer, FitTrainer):
+    if not _made_by_trainer_class(type(trainer)):
         raise TypeError(f"Objective {obj.name!r}: its build made a {type(trainer).__name__}; make it with "
                         f"lowres_ft.train.trainer_class({type(trainer).__name__})(...) so that fit can drive it.")
     trainer.regularizer = regularizer
