@@ -16,12 +16,6 @@ __all__ = ['PACKAGE', 'METHODS', 'OBJECTIVES', 'SOURCES', 'TRAINING_TEMPLATES', 
            'register_source', 'get_source', 'register_training_template', 'training_template']
 
 # %% ../nbs/00a_registry.ipynb #c9ff0fb9
-def _keeps(registry:dict, name:str, fn) -> bool:
-    "True when `fn` comes from `__main__` (a notebook running its own export cells) and a package module registered `name`."
-    mod = lambda f: getattr(getattr(f, 'func', f), '__module__', None)   # functools.partial: its function's module
-    old = registry.get(name)
-    return mod(fn) == '__main__' and old is not None and mod(old.apply if hasattr(old, 'apply') else old.build if hasattr(old, 'build') else old.path) != '__main__'
-
 PACKAGE = 'lowres_ft'   # the package whose modules may register methods, objectives and model sources
 _LOADED:list = []       # the modules `load_plugins` imported (empty until the first lookup miss)
 
@@ -63,12 +57,10 @@ def register_method(name:str, # the name `fit(method=...)` takes
                     full_lr:bool=False, # it trains whole matrices: the full fine-tuning learning rate applies
                    ):
     """Decorator: register `fn(model, task, **kwargs) -> model` as method `name` (a later registration replaces an
-    earlier one, except that one run in `__main__` -- a notebook executing its own export cells, as nbdev-test does
-    with several notebooks in one process -- leaves a package module's in place). A function without a docstring gets `doc` as one, so its reference page says what it does."""
+    earlier one). A function without a docstring gets `doc` as one, so its reference page says what it does."""
     def _reg(fn):
         if doc and not (fn.__doc__ or '').strip(): fn.__doc__ = doc
-        if not _keeps(METHODS, name, fn): METHODS[name] = Method(name, fn, doc or (fn.__doc__ or '').strip(), full_lr)
-        return fn
+        METHODS[name] = Method(name, fn, doc or (fn.__doc__ or '').strip(), full_lr); return fn
     return _reg
 
 def get_method(name:str, # a name in `METHODS`
@@ -94,9 +86,8 @@ OBJECTIVES:dict[str, Objective] = {}
 
 def register_objective(obj:Objective, # the objective, registered under `obj.name`
                       ) -> Objective:
-    "Register `obj` under `obj.name` (a later registration replaces an earlier one; one from `__main__` leaves a package module's)."
-    if not _keeps(OBJECTIVES, obj.name, obj.build): OBJECTIVES[obj.name] = obj
-    return obj
+    "Register `obj` under `obj.name` (a later registration replaces an earlier one)."
+    OBJECTIVES[obj.name] = obj; return obj
 
 def get_objective(name:str, # a name in `OBJECTIVES`
                  ) -> Objective:
@@ -121,8 +112,7 @@ def register_source(name:str, # the name users pass, e.g. 'embedded:tiny'
                    ) -> ModelSource:
     "Register a named model that `resolve_model` can produce (a later registration replaces an earlier one)."
     src = ModelSource(name, path, doc)
-    for n in (name, *aliases):
-        if not _keeps(SOURCES, n, path): SOURCES[n] = src
+    for n in (name, *aliases): SOURCES[n] = src
     return src
 
 def get_source(name:str, # a name in `SOURCES`

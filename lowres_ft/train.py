@@ -672,7 +672,7 @@ def trainer_class(cls:type, # a `transformers.Trainer` class (TRL's trainers are
 def _made_by_trainer_class(cls:type) -> bool:
     """True if `cls` has `FitTrainer` in front. Compared by name, not identity: nbdev-test runs several notebooks in one
     process, and this page's own cells define a second, identical `FitTrainer` next to the package's."""
-    return any(k.__name__ == 'FitTrainer' and k.__module__ in (__name__, '__main__') for k in cls.__mro__)
+    return any(k.__name__ == 'FitTrainer' and k.__module__ in ('lowres_ft.train', '__main__') for k in cls.__mro__)
 
 
 # %% ../nbs/03_train.ipynb #acaa8f25

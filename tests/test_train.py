@@ -80,18 +80,3 @@ def test_the_returned_model_runs_in_its_own_precision_after_mixed_precision_trai
         plain = type(r.model).forward(r.model, **x).logits   # the class's own forward, no wrapper
     assert torch.equal(got, plain)
 
-
-def test_a_notebook_reregistering_a_package_objective_leaves_the_package_one():
-    "nbdev-test runs several notebooks in one process: 03_train's export cells, run in __main__, must not swap the registered builders."
-    from lowres_ft import registry as R
-    from lowres_ft.train import fit  # noqa: F401  (registers the package's objectives)
-    pkg = R.get_objective('causal_lm')
-    def _build(*a, **k): raise AssertionError('the __main__ copy was used')
-    _build.__module__ = '__main__'
-    R.register_objective(R.Objective('causal_lm', 'causal_lm', (('text',),), pkg.config_cls, _build))
-    assert R.get_objective('causal_lm') is pkg
-    new = lambda model, task='causal_lm', **kw: model
-    new.__module__ = '__main__'
-    old = R.get_method('lora')
-    R.register_method('lora')(new)
-    assert R.get_method('lora') is old   # the same for methods
