@@ -15,6 +15,8 @@ from .registry import Objective, register_objective
 from .train import as_dataset, fit, trainer_class, remove_fused_forward
 from .evaluate import eval_mode, model_device, format_prompts, generate
 from transformers import TrainerCallback   # after lowres_ft.core, which imports bitsandbytes (pulled in here by peft) quietly
+from transformers import PreTrainedTokenizerBase   # names the signatures use (the docs resolve them)
+
 
 # %% auto #0
 __all__ = ['PAIRED', 'UNPAIRED', 'paired_data', 'unpaired_data', 'merge_sft', 'sample_responses', 'score_samples',

@@ -29,7 +29,7 @@ import matplotlib.ticker as mticker
 from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
-from .core import describe_run, get_preset
+from .core import describe_run, get_preset, Preset
 
 # %% ../nbs/04_evaluate.ipynb #c245cf81
 def model_device(model, # a model, plain or under a PEFT wrapper

@@ -18,6 +18,8 @@ from .core import get_preset, get_device, resolve_model, cache_dir, load_model, 
 from .data import require_columns
 from .train import fit
 from .evaluate import choice_scores, predict_classes
+from transformers import PreTrainedTokenizerBase   # names the signatures use (the docs resolve them)
+
 
 # %% auto #0
 __all__ = ['DEFAULT_TEMPLATE', 'DEMO_STRATEGIES', 'SYNONYMS', 'AL_STRATEGIES', 'make_verbalizer', 'render', 'label_word_scores',

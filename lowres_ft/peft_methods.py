@@ -21,6 +21,10 @@ from .registry import register_method, get_method, get_objective, METHODS
 from .train import PEFT_TASK, lora, fit
 from .evaluate import eval_mode, model_device
 from transformers import TrainerCallback   # after lowres_ft.core, which imports bitsandbytes (pulled in here by peft) quietly
+from transformers import PreTrainedTokenizerBase
+from typing import Callable
+from .core import Preset   # names the signatures use (the docs resolve them)
+
 
 # %% ../nbs/20_peft.ipynb #c7fa1686
 def _peft_task(task:str, method:str) -> str:
