@@ -745,8 +745,8 @@ def colab_check(runs:dict|None=None, # chapter -> runs (default COLAB_RUNS)
 
 # %% ../nbs/60_guide.ipynb #1e85a818
 def _estimates_file() -> Path:
-    "data/colab_estimates.json in the repository (two levels above lowres_ft/guide.py)."
-    return Path(lowres_ft.__file__).resolve().parents[1]/'data'/'colab_estimates.json'
+    "data/colab/estimates.json in the repository (two levels above lowres_ft/guide.py)."
+    return Path(lowres_ft.__file__).resolve().parents[1]/'data'/'colab'/'estimates.json'
 
 def _row_key(r, gpu): return json.dumps([r['model'], r['method'], r['objective'], r['seq_len'], r['batch'], r['mem_len'],
                                         sorted(r['kw'].items()), gpu, MFU, GPUS[gpu]], default=str)
@@ -769,7 +769,7 @@ def _load_estimates() -> dict:
 
 def save_colab_estimates(gpu:str='T4', # a key of `GPUS`
                         ) -> Path: # the file written
-    "Recompute every `COLAB_PLAN` row's estimate on `gpu` and write them to data/colab_estimates.json, which `colab_budget` reads."
+    "Recompute every `COLAB_PLAN` row's estimate on `gpu` and write them to data/colab/estimates.json, which `colab_budget` reads."
     f = _estimates_file(); old = _load_estimates()
     new = {k: v for k, v in old.items() if json.loads(k)[7] != gpu}
     for rows in COLAB_PLAN.values():
@@ -781,7 +781,7 @@ def colab_budget(chapter:str, # a key of `COLAB_PLAN`, e.g. '20_peft'
                  gpu:str='T4', # a key of `GPUS`: its throughput and memory
                  plan:list|None=None, # `run_spec` rows to use instead of the chapter's `COLAB_PLAN` entry
                  limit_min:float=15.0, # the time a chapter should take (minutes), as a free Colab session allows
-                 cached:bool=True, # read estimates already in data/colab_estimates.json (`save_colab_estimates`); False: recompute
+                 cached:bool=True, # read estimates already in data/colab/estimates.json (`save_colab_estimates`); False: recompute
                 ) -> pd.DataFrame:
     """Predicted time and peak memory of a chapter's runs under `colab`: one row per `run_spec` (seconds per step at `MFU`
     plus `STEP_OVERHEAD_S`, steps, runs, minutes at `MFU` and at `MFU_LOW`, peak GiB). `attrs` hold the totals,

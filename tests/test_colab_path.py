@@ -3,7 +3,7 @@
 The cheap half runs in CI: the simulated Hub resolves the `colab` preset's models and dataset offline, through the
 same `resolve_model` / `load_data` calls the chapters make. The slow half executes every chapter under `colab`
 (about 10-20 CPU minutes) and runs only when asked: `LOWRES_FT_COLAB_SIM=1 pytest tests/test_colab_path.py`, or the
-documented command `python tools/colab_sim.py`, whose last result (data/colab_sim.json) is checked here and shown on
+documented command `python tools/colab_sim.py`, whose last result (data/colab/sim.json) is checked here and shown on
 the Colab page of the docs.
 """
 import json, os, subprocess, sys
@@ -63,8 +63,8 @@ def test_every_chapter_has_a_parameters_cell_setting_the_preset():
 
 
 def test_the_recorded_runs_are_current():
-    "data/colab_sim.json (shown on the Colab page) holds one entry per chapter run, in course order, for today's SHRINK."
-    path = ROOT/'data'/'colab_sim.json'
+    "data/colab/sim.json (shown on the Colab page) holds one entry per chapter run, in course order, for today's SHRINK."
+    path = ROOT/'data'/'colab'/'sim.json'
     if not path.exists(): pytest.skip('no simulated-Hub run recorded yet: python tools/colab_sim.py')
     rec = json.loads(path.read_text())
     chapters = [r['chapter'] for r in rec['runs']]

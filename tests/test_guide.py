@@ -482,7 +482,7 @@ def test_colab_plan_follows_the_chapter_grid(nb):
     assert not diff, f'{nb}: guide.COLAB_GRIDS differs from the notebook (guide, notebook): {diff}'
 
 def test_colab_estimates_file_is_current():
-    "data/colab_estimates.json holds every plan row, and its numbers are what estimate gives now (fix: guide.save_colab_estimates())."
+    "data/colab/estimates.json holds every plan row, and its numbers are what estimate gives now (fix: guide.save_colab_estimates())."
     known = json.loads(_estimates_file().read_text())
     missing = [r['what'] for rows in COLAB_PLAN.values() for r in rows if _row_key(r, 'T4') not in known]
     assert not missing, f'rows without a stored estimate: {missing}; run lowres_ft.guide.save_colab_estimates()'

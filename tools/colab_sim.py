@@ -7,7 +7,7 @@ and ``sentence-transformers/all-MiniLM-L6-v2`` (the real encoder) resolve as Hub
 real). With ``HF_HUB_OFFLINE=1`` each chapter is executed top to bottom under ``preset='colab'``, its sizes shrunk
 through a cell injected after its ``parameters`` cell (what papermill does), so that it finishes on a CPU.
 
-    python tools/colab_sim.py                 # every chapter; writes data/colab_sim.json
+    python tools/colab_sim.py                 # every chapter; writes data/colab/sim.json
     python tools/colab_sim.py 30_few_shot     # one chapter
 
 The shrunk sizes test that every cell of the colab path runs (models, data, precision, code paths); they are not the
@@ -159,7 +159,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('chapters', nargs='*', default=CHAPTERS, help=f'chapters to run (default: all of {CHAPTERS})')
     ap.add_argument('--work', default=None, help='folder for the simulated Hub and the executed copies (default: a temporary one)')
-    ap.add_argument('--record', default=str(ROOT/'data'/'colab_sim.json'), help="where to write the result record ('' = nowhere)")
+    ap.add_argument('--record', default=str(ROOT/'data'/'colab'/'sim.json'), help="where to write the result record ('' = nowhere)")
     a = ap.parse_args(argv)
     unknown = [c for c in a.chapters if c not in CHAPTERS]
     if unknown: ap.error(f'unknown chapter(s) {unknown}; choose from {CHAPTERS}')
