@@ -462,8 +462,10 @@ def plot_metric_vs_n(summary:pd.DataFrame, # a `summarize` table, or raw runs (s
                      title:str=None, # the plot's title; None: made from `y` and `x`
                      xlabel:str=None, # x axis label; None: made from `x`
                      ylabel:str=None, # y axis label; None: `y`
+                     runs:pd.DataFrame|None=None, # the raw runs (one row per seed): drawn as dots when there are few seeds
+                     max_dots:int=5, # draw `runs` as dots only for up to this many seeds per point
                     ):
-    "Mean of metric `y` against `x` with a shaded confidence band, one line per `hue`; returns the Axes."
+    "Mean of metric `y` against `x` with a shaded confidence band, one line per `hue`, per-seed dots from `runs`; returns the Axes."
     if f"{y}_mean" not in summary.columns:
         if y not in summary.columns: raise ValueError(f"no column '{y}' or '{y}_mean'; it has {list(summary.columns)}")
         summary = summarize(summary, by=[c for c in (hue, x) if c], metrics=[y])
@@ -474,6 +476,9 @@ def plot_metric_vs_n(summary:pd.DataFrame, # a `summarize` table, or raw runs (s
         g = g.sort_values(x)
         line, = ax.plot(g[x], g[f"{y}_mean"], marker='o', label=name if hue else y)
         ax.fill_between(g[x], g[f"{y}_ci_lo"], g[f"{y}_ci_hi"], color=line.get_color(), alpha=0.2)
+        r = None if runs is None else (runs if not hue else runs[runs[hue] == name])
+        if r is not None and len(r) and r.groupby(x)[y].count().max() <= max_dots:
+            ax.scatter(r[x], r[y], s=9, color=line.get_color(), alpha=0.55, zorder=3, linewidths=0)
     xs = sorted(summary[x].dropna().unique())
     if logx:
         ax.set_xscale('log')
@@ -732,6 +737,8 @@ SURVEY_CLAIMS = [  # (id, survey section, claim, the chapter that tests it)
     ('fewshot.finetuned_small_beats_icl', '§4.2, App. A', 'Fine-tuned small models beat few-shot in-context learning of LLMs', '30_few_shot'),
     ('fewshot.encoders_win_discriminative', '§7', 'Encoders win discriminative tasks with little data', '30_few_shot'),
     ('fewshot.curated_beats_random', '§5.4', 'A small curated SFT set matches a larger random one (LIMA, LIMIT)', '30_few_shot'),
+    ('fewshot.self_training_helps', '§4.2', 'Self-training on confident pseudo-labels improves a few-shot classifier', '30_few_shot'),
+    ('fewshot.active_beats_random', '§4.2', 'Active learning beats random selection at an equal labelling budget', '30_few_shot'),
     ('align.kto_binary_feedback', '§6.1', 'KTO suits binary, noisy or imbalanced feedback', '40_alignment'),
     ('align.dpo_one_epoch', '§6.1', 'DPO: at most one epoch (more overfits the preferences)', '40_alignment'),
     ('align.reference_free_cheaper', '§6.1', 'Reference-free objectives (ORPO, SimPO, CPO) suit tight compute', '40_alignment'),

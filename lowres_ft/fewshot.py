@@ -26,7 +26,7 @@ __all__ = ['DEFAULT_TEMPLATE', 'DEMO_STRATEGIES', 'SYNONYMS', 'AL_STRATEGIES', '
            'label_word_predict', 'sentence_encoder', 'embed_texts', 'diverse_subset', 'select_demos', 'ICLResult',
            'icl_prompt', 'icl_predict', 'verbalize', 'prompt_finetune', 'head_finetune', 'setfit_fit',
            'tfidf_classifier', 'fit_logreg', 'augment', 'augment_dataset', 'add_label_noise', 'self_train',
-           'uncertainty', 'active_learning']
+           'uncertainty', 'active_learning', 'curated_subset']
 
 # %% ../nbs/30_few_shot.ipynb #17c0a544
 DEFAULT_TEMPLATE = "Message: {text}\nTopic:"
@@ -408,7 +408,7 @@ def active_learning(X_pool:np.ndarray, # features of the pool to pick from
                     strategy:str='uncertainty', # 'random', 'uncertainty' or 'diverse' (see `AL_STRATEGIES`)
                     fit_fn:Callable=fit_logreg, # `fit_fn(X, y) -> model` with `predict` and `predict_proba`
                     seed:int=0, # seeds the first labelled batch and random picks
-                   ) -> pd.DataFrame:
+                   ) -> pd.DataFrame: # one row per round (n, accuracy); `attrs['correct']`: the last round's 0/1 per test item
     "Accuracy after each labelling round when `strategy` picks which pool examples to label next."
     if strategy not in AL_STRATEGIES: raise ValueError(f"Unknown strategy {strategy!r}; use one of {AL_STRATEGIES}.")
     X_pool, y_pool, y_test = np.asarray(X_pool), np.asarray(y_pool), np.asarray(y_test)
@@ -428,4 +428,26 @@ def active_learning(X_pool:np.ndarray, # features of the pool to pick from
         elif strategy == 'uncertainty': new = rest[np.argsort(-uncertainty(model.predict_proba(X_pool[rest])), kind='stable')[:m]]
         else: new = rest[diverse_subset(X_pool[rest], m, seed, n_init=1)]
         labelled += [int(i) for i in new]
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs['correct'] = (model.predict(X_test) == y_test).astype(int).tolist()   # per test item, for paired comparisons
+    return out
+
+# %% ../nbs/30_few_shot.ipynb #a081dcda
+def curated_subset(ds, # a Dataset to pick from
+                   emb:np.ndarray, # one embedding per row of `ds`, e.g. `embed_texts(ds['prompt'])`
+                   n:int, # how many rows to keep
+                   by:str|None='kind', # a column to balance over (each value gets an equal share); None: no balancing
+                   seed:int=0, # seeds k-means
+                  ) -> list[int]: # sorted row indices into `ds`
+    """A small, diverse subset: an equal share of rows for each value of `by`, and within each group the rows nearest
+    the centres of a k-means clustering of their embeddings (`diverse_subset`): curation for coverage, without a judge."""
+    emb = np.asarray(emb)
+    if len(emb) != len(ds): raise ValueError(f"emb has {len(emb)} rows but ds has {len(ds)}: embed every row of ds")
+    if not 1 <= n <= len(ds): raise ValueError(f"n must be between 1 and {len(ds)} (the rows of ds), got {n}")
+    if by is not None: require_columns(ds, [by], 'Or pass by=None to pick without balancing.')
+    groups = [np.arange(len(ds))] if by is None else [np.flatnonzero(np.asarray(ds[by]) == v) for v in sorted(set(ds[by]))]
+    share = [n // len(groups) + (i < n % len(groups)) for i in range(len(groups))]
+    out = []
+    for g, m in zip(groups, share):
+        if m: out += [int(g[j]) for j in diverse_subset(emb[g], min(m, len(g)), seed=seed)]
+    return sorted(out)

@@ -670,14 +670,22 @@ def _plan_peft(g, p):
 
 def _plan_fewshot(g, p):
     n = len(g['ks'])*len(g['seeds']) + 1   # each K x seed, and the K=4 demonstration
+    n_test = g['n_test'] or 1000           # None: the whole test set the chapter loads (1,000 AG News texts under colab)
     cut = dict(seq_len=128, mem_len=p.max_length)   # news texts: ~100 tokens in a padded batch; truncation at max_length
+    sft, B = dict(seq_len=64, mem_len=96), p.batch_size   # short instructions in the chat template, truncated at 96 tokens
     return [run_spec('prompt FT (PET) of SmolLM2, per K x seed', SMOL, 'full', 'sft', g['pet_steps'], n, **cut),
             run_spec('head FT of MiniLM, per K x seed', MINILM, 'full', 'classification', g['head_steps'], n, **cut),
             run_spec('SetFit body (pairs of texts), per K x seed', MINILM, 'full', 'classification', g['setfit_steps'], n,
                      batch=2*g['setfit_batch'], **cut),
-            run_spec('ICL: label-word scores, 2 strategies x K x seed', SMOL, None, 'causal_lm', 2*(n - 1)*math.ceil(g['n_test']/16),
-                     seq_len=512, batch=16),
-            run_spec('PET: label-word scores of the test set', SMOL, None, 'causal_lm', n*math.ceil(g['n_test']/16), seq_len=128, batch=16)]
+            run_spec('ICL: label-word scores, 3 strategies x K x seed (+ zero-shot)', SMOL, None, 'causal_lm',
+                     (3*(n - 1) + 1)*math.ceil(n_test/16), seq_len=512, batch=16),
+            run_spec('PET: label-word scores of the test set', SMOL, None, 'causal_lm', n*math.ceil(n_test/16), seq_len=128, batch=16),
+            run_spec('Exp 4: LoRA SFT on the curated set', SMOL, 'lora', 'sft', math.ceil(g['sft_epochs']*g['sft_n_curated']/B),
+                     len(g['sft_seeds']), **sft),
+            run_spec('Exp 4: LoRA SFT on the random set', SMOL, 'lora', 'sft', math.ceil(g['sft_epochs']*g['sft_n_random']/B),
+                     len(g['sft_seeds']), **sft),
+            run_spec('Exp 4: generation on the held-out instructions (16 tokens)', SMOL, None, 'causal_lm',
+                     16*math.ceil(g['sft_n_eval']/16), 2*len(g['sft_seeds']) + 1, seq_len=64, batch=16)]
 
 def _plan_align(g, p):
     k, B, rows, sft = len(g['seeds']), p.batch_size, [], dict(seq_len=64, mem_len=p.max_length)
@@ -711,7 +719,8 @@ COLAB_GRIDS = {  # chapter -> the grid it runs under `colab` (its parameters cel
     '20_peft': dict(seeds=(0, 1, 2), enc_sizes=[16, 256, 1024], enc_methods=['full', 'bitfit', 'lora', 'prompt_tuning'],
                     dec_sizes=[64, 1024], dec_methods=['full', 'lora', 'prompt_tuning'], ranks=[4, 16, 64], n_sweep=1024,
                     cost_steps=10, n_test=400),
-    '30_few_shot': dict(ks=(4, 8, 16, 32), seeds=(0, 1, 2, 3, 4), n_test=400, head_steps=60, pet_steps=60, setfit_steps=20, setfit_batch=16),
+    '30_few_shot': dict(ks=(4, 8, 16, 64), seeds=(0, 1, 2), n_test=None, head_steps=40, pet_steps=24, setfit_steps=20, setfit_batch=16,
+                        sft_n_curated=24, sft_n_random=96, sft_epochs=3, sft_n_eval=96, sft_seeds=(0, 1)),
     '40_alignment': dict(seeds=(0, 1, 2, 3, 4), sizes=(50, 200, 1000), flips=(0.0, 0.3), epochs=4, epoch_pairs=200, n_eval=200, n_samples=8),
     '50_forgetting': dict(every=10, n_probe=100),
 }

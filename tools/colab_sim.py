@@ -36,7 +36,8 @@ SHRINK = {
                 "COLAB_GRID = dict(FULL_GRID)"),
     '30_few_shot': ("full_grid = dict(ks=(4, 8), seeds=(0, 1), n_test=24, head_steps=2, head_lr=5e-5, pet_steps=2, pet_lr=None,\n"
                     "                 setfit_steps=2, setfit_lr=5e-5, setfit_batch=8, n_demos=2)\n"
-                    "cheap_ks, cheap_seeds = (4, 8), (0, 1)"),
+                    "cheap_ks, cheap_seeds = (4, 8), (0, 1)\n"
+                    "sft_full = dict(n_curated=6, n_random=12, epochs=1, n_eval=12, seeds=(0,))"),
     '40_alignment': ("seeds = (0, 1)\n"
                      "grid_full = dict(sizes=(8, 16), flips=(0.0, 0.3), epochs=2, epoch_pairs=8, steps=2, n_eval=8, n_samples=2)\n"
                      "grid_colab = dict(grid_full)"),
