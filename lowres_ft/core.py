@@ -17,9 +17,10 @@ from .registry import ModelSource, SOURCES, register_source, get_source
 
 # %% auto #0
 __all__ = ['PRESETS', 'TASKS', 'Preset', 'hub_reachable', 'get_preset', 'get_device', 'cpu_bf16', 'get_precision', 'torch_dtype',
-           'use_preset', 'describe_run', 'seed_everything', 'cache_dir', 'sha256_file', 'file_manifest', 'OfflineError',
-           'encoder_path', 'resolve_model', 'hub_snapshot', 'load_tokenizer', 'quiet_run', 'quiet', 'bnb_available',
-           'quantization_config', 'load_model', 'ParamCount', 'count_parameters', 'estimate_memory', 'PeakMemory']
+           'use_preset', 'active_preset', 'describe_run', 'seed_everything', 'cache_dir', 'sha256_file',
+           'file_manifest', 'OfflineError', 'encoder_path', 'resolve_model', 'hub_snapshot', 'load_tokenizer',
+           'quiet_run', 'quiet', 'bnb_available', 'quantization_config', 'load_model', 'ParamCount', 'count_parameters',
+           'estimate_memory', 'PeakMemory']
 
 # %% ../nbs/00_core.ipynb #1e48bc73
 @dataclass(frozen=True)
@@ -142,7 +143,13 @@ def use_preset(preset:Preset|str|None=None, # a `Preset` or its name; None: `get
     "Resolve `preset` and apply its process settings (CPU threads); returns the `Preset`."
     p = get_preset(preset)
     if p.cpu_threads and get_device().type == 'cpu': torch.set_num_threads(p.cpu_threads)
+    _ACTIVE[0] = p
     return p
+
+_ACTIVE = [None]
+def active_preset() -> Preset|None: # None before any `use_preset` call
+    "The preset `use_preset` last applied in this process: evaluation follows its precision (`evaluate.eval_mode`)."
+    return _ACTIVE[0]
 
 def describe_run(preset:Preset|str|None=None, # the preset the page ran under, or its name; None: `get_preset`'s default
                 ) -> str:

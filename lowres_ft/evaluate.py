@@ -16,7 +16,7 @@ __all__ = ['FRACTION_METRIC', 'VERDICTS', 'SURVEY_CLAIMS', 'model_device', 'eval
 import math, re, time, os, json
 from dataclasses import dataclass, asdict
 from pathlib import Path
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -29,7 +29,7 @@ import matplotlib.ticker as mticker
 from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
-from .core import describe_run, get_preset, Preset
+from .core import describe_run, get_preset, get_precision, active_preset, Preset
 
 # %% ../nbs/04_evaluate.ipynb #c245cf81
 def model_device(model, # a model, plain or under a PEFT wrapper
@@ -37,14 +37,23 @@ def model_device(model, # a model, plain or under a PEFT wrapper
     "The device of `model`'s first parameter (works for PEFT wrappers too)."
     return next(model.parameters()).device
 
+def _eval_autocast(model, autocast):
+    "bf16 autocast for an fp32 model on a CPU where the active preset trains in bf16 (`core.active_preset`); else no autocast."
+    p, pr = next(model.parameters()), active_preset()
+    if autocast is None: autocast = (pr is not None and p.device.type == 'cpu' and p.dtype == torch.float32
+                                     and get_precision(pr, p.device) == 'bf16')
+    return torch.autocast('cpu', dtype=torch.bfloat16) if autocast and p.device.type == 'cpu' else nullcontext()
+
 @contextmanager
 def eval_mode(model, # the model to evaluate (its train/eval mode is restored on exit)
+              autocast:bool|None=None, # bf16 autocast on CPU; None: when the active preset (`core.use_preset`) trains in bf16 and the weights are fp32
              ):
-    "Put `model` in eval mode with gradients off, restoring its train/eval mode on exit."
+    """Put `model` in eval mode with gradients off, restoring its train/eval mode on exit. On a CPU where the preset
+    trains under bf16 autocast, evaluation autocasts too (the same arithmetic as training, several times faster)."""
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(): yield model
+        with torch.no_grad(), _eval_autocast(model, autocast): yield model
     finally: model.train(was_training)
 
 def _check_texts(texts, name='texts'):
@@ -312,18 +321,47 @@ def _prefix_scores(model, tokenizer, prompt:str, options:list[str]) -> list[floa
     return [float(sum((first[t] if i == 0 else lp[k, i - 1, t]) for i, t in enumerate(cont) if c + i >= starts[k]))
             for k, cont in enumerate(conts)]
 
+def _last_logprobs(model, tokenizer, seqs:list[list[int]], batch_size:int) -> list[torch.Tensor]:
+    """Log-probabilities of the token after each id sequence, `batch_size` sequences per forward pass; the common prefix
+    of a batch (an ICL prompt's demonstrations) is run once and its KV cache shared by the batch."""
+    dev, out = model_device(model), [None] * len(seqs)
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))   # similar lengths together: less padding
+    for b in range(0, len(order), batch_size):
+        idx = order[b:b + batch_size]; group = [seqs[i] for i in idx]
+        c = 0   # the shared prefix, leaving every sequence at least one token of its own
+        while c < min(map(len, group)) - 1 and all(s[c] == group[0][c] for s in group): c += 1
+        kw = {}
+        if c:
+            pre = model(input_ids=torch.tensor([group[0][:c]], device=dev), use_cache=True)
+            cache = getattr(pre, 'cache', None) or pre.past_key_values; cache.batch_repeat_interleave(len(group))
+            kw = {_cache_kw(model): cache}
+        ids, mask = _pad([s[c:] for s in group], _pad_id(tokenizer), 'right')
+        full = torch.cat([torch.ones(len(group), c, dtype=mask.dtype), mask], 1)
+        logits = model(input_ids=ids.to(dev), attention_mask=full.to(dev), use_cache=bool(c), **kw).logits
+        lp = logits[torch.arange(len(group)), mask.sum(1) - 1].float().log_softmax(-1).cpu()
+        for j, i in enumerate(idx): out[i] = lp[j]
+    return out
+
 def choice_scores(model, # a causal LM
                   tokenizer, # the model's tokenizer
                   prompts:list[str], # the prompts the options continue
                   options:list, # one list of options per prompt, or one list shared by all prompts
                   batch_size:int=8, # sequences per forward pass
-                  share_prefix:bool|None=None, # run each prompt once and share its KV cache across options; None: for models of >= 10M parameters
+                  share_prefix:bool|None=None, # run each prompt once and share its KV cache across options; None: for one-token options, or models of >= 10M parameters
                  ) -> list[list[float]]: # per prompt, one summed log-likelihood (nats) per option
     """Summed log-likelihood (nats) of each option continuation `' ' + option` given its prompt. With `share_prefix`
-    (decoders), the prompt is run once and its KV cache extended by each option, instead of once per option."""
+    (decoders), the prompt is run once and its KV cache extended by each option, instead of once per option; when every
+    option is a single token, `batch_size` prompts share one forward pass (and their common prefix one KV cache)."""
     prompts = _check_texts(prompts, 'prompts')
     opts = [list(options)] * len(prompts) if all(isinstance(o, str) for o in options) else [list(o) for o in options]
     if len(opts) != len(prompts): raise ValueError(f"got {len(prompts)} prompts but {len(opts)} option lists")
+    if share_prefix is not False and _shared_prefix_ok(model):
+        ctxs = encode_texts(tokenizer, prompts)
+        fulls = [encode_texts(tokenizer, [f"{p} {o}" for o in os_]) for p, os_ in zip(prompts, opts)]
+        if all(len(f) == len(c) + 1 and f[:len(c)] == c for c, fs in zip(ctxs, fulls) for f in fs):
+            # every option is one token after its prompt (label words): one forward per batch of prompts scores them all
+            with eval_mode(model):
+                return [[float(lp[f[-1]]) for f in fs] for lp, fs in zip(_last_logprobs(model, tokenizer, ctxs, batch_size), fulls)]
     if share_prefix is None: share_prefix = sum(q.numel() for q in model.parameters()) >= 10_000_000
     if share_prefix and _shared_prefix_ok(model):
         with eval_mode(model): return [_prefix_scores(model, tokenizer, p, os_) for p, os_ in zip(prompts, opts)]

@@ -1,0 +1,61 @@
+"""Execute a chapter at a preset and keep its outputs in the notebook: how the committed `small` pages are made.
+
+    python tools/run_chapter.py nbs/30_few_shot.ipynb              # at small (the real model), in place
+    python tools/run_chapter.py nbs/30_few_shot.ipynb --preset tiny
+
+A cell setting `preset` is put after the chapter's `parameters` cell (what papermill does), the notebook is executed
+top to bottom, and the injected cell is removed again, so the saved page keeps `preset = "auto"` in its code (and
+`nbdev-test` keeps running it at `tiny`) while its outputs, whose first line names the preset, come from `--preset`.
+The page is written only when every cell passed (a failed run is saved next to it as `<name>.failed.ipynb`), then
+cleaned with `nbdev-clean`. The wall time is printed.
+"""
+from __future__ import annotations
+import argparse, os, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TAG = 'injected-parameters'
+
+
+def execute(path:Path, preset:str='small', timeout:int=3600) -> tuple[bool, float, str]:
+    "Execute `path` at `preset` in place; returns (passed, wall seconds, error line)."
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    nb = nbformat.read(path, as_version=4)
+    i = next((k for k, c in enumerate(nb.cells) if 'parameters' in c.get('metadata', {}).get('tags', [])), None)
+    if i is None: raise SystemExit(f"{path.name} has no cell tagged 'parameters'; tag the cell that sets `preset`.")
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(f"preset = {preset!r}  # injected by tools/run_chapter.py",
+                                                     metadata={'tags': [TAG]}))
+    os.environ.setdefault('MPLBACKEND', 'module://matplotlib_inline.backend_inline')
+    os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
+    t0, ok, err = time.time(), True, ''
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    except CellExecutionError as e:
+        ok, err = False, str(e).strip().splitlines()[-1][:400]
+    wall = time.time() - t0
+    nb.cells = [c for c in nb.cells if TAG not in c.get('metadata', {}).get('tags', [])]
+    n = 1
+    for c in nb.cells:   # execution counts without the removed cell's
+        if c.cell_type == 'code' and c.get('execution_count') is not None: c.execution_count = n; n += 1
+    out = path if ok else path.with_suffix('.failed.ipynb')
+    nbformat.write(nb, out)
+    subprocess.run(['nbdev-clean', '--fname', str(out)], check=False, cwd=ROOT)
+    return ok, wall, err
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('notebook', help='the chapter, e.g. nbs/30_few_shot.ipynb')
+    ap.add_argument('--preset', default='small', help="the preset to run at: 'small' (default), 'tiny' or 'colab'")
+    ap.add_argument('--timeout', type=int, default=3600, help='seconds one cell may take')
+    a = ap.parse_args(argv)
+    path = Path(a.notebook).resolve()
+    if not path.exists(): ap.error(f'{a.notebook} does not exist')
+    ok, wall, err = execute(path, a.preset, a.timeout)
+    print(f"{path.name} at {a.preset}: {'passed' if ok else 'FAILED'} in {wall/60:.1f} min" + ('' if ok else f"\n  {err}"), flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == '__main__': sys.exit(main())
