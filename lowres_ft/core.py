@@ -80,11 +80,15 @@ def hub_reachable(timeout:float=1.0, # seconds to wait for the Hub to answer, DN
     return _HUB['ok']
 
 # %% ../nbs/00_core.ipynb #99a559c3
-def get_preset(name:str|Preset|None=None, # 'tiny' | 'small' | 'colab' | 'auto'; None reads $LOWRES_FT_PRESET, else 'auto'
+_ACTIVE = [None]   # the preset `use_preset` applied last (see `active_preset`)
+
+def get_preset(name:str|Preset|None=None, # 'tiny' | 'small' | 'colab' | 'auto'; None: the preset `use_preset` applied, else $LOWRES_FT_PRESET, else 'auto'
                **overrides, # fields to change, e.g. `max_steps=10`
               ) -> Preset: # a copy of the named preset with `overrides` applied
-    "The `Preset` called `name`, with `overrides` applied; 'auto' picks colab (Hub online), small (CUDA) or tiny."
+    """The `Preset` called `name`, with `overrides` applied; 'auto' picks colab (Hub online), small (CUDA) or tiny. Without
+    a name, the preset a page applied with `use_preset` (so library calls that take no preset follow the page's)."""
     if isinstance(name, Preset): p = name
+    elif name is None and _ACTIVE[0] is not None: p = _ACTIVE[0]
     else:
         name = name or os.environ.get('LOWRES_FT_PRESET') or 'auto'
         if name == 'auto': name = 'colab' if hub_reachable() else ('small' if torch.cuda.is_available() else 'tiny')
@@ -138,17 +142,18 @@ def torch_dtype(precision:str, # 'fp32' | 'fp16' | 'bf16'
 
 
 # %% ../nbs/00_core.ipynb #e377acf1
-def use_preset(preset:Preset|str|None=None, # a `Preset` or its name; None: `get_preset`'s default ($LOWRES_FT_PRESET, else 'auto')
+def use_preset(preset:Preset|str|None=None, # a `Preset` or its name; None: `get_preset`'s default
+               activate:bool=True, # make it the preset `get_preset()` returns from now on (`fit` applies its own without this)
               ) -> Preset:
     "Resolve `preset` and apply its process settings (CPU threads); returns the `Preset`."
     p = get_preset(preset)
     if p.cpu_threads and get_device().type == 'cpu': torch.set_num_threads(p.cpu_threads)
-    _ACTIVE[0] = p
+    if activate: _ACTIVE[0] = p
     return p
 
-_ACTIVE = [None]
 def active_preset() -> Preset|None: # None before any `use_preset` call
-    "The preset `use_preset` last applied in this process: evaluation follows its precision (`evaluate.eval_mode`)."
+    """The preset `use_preset` last applied in this process: `get_preset()` without a name returns it, and evaluation
+    follows its precision (`evaluate.eval_mode`)."""
     return _ACTIVE[0]
 
 def describe_run(preset:Preset|str|None=None, # the preset the page ran under, or its name; None: `get_preset`'s default

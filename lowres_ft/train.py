@@ -877,7 +877,7 @@ def fit(model, # a model, or a name/folder for `core.load_model`
     _check_call(model, seed)
     if os.environ.get('WORLD_SIZE', '1') != '1': _watch_launcher()   # under torchrun: stop if the launcher dies
     obj = get_objective(objective)
-    p = use_preset(preset)   # the one `Preset` every step below uses
+    p = use_preset(preset, activate=False)   # the one `Preset` every step below uses; the page's own stays active
     seed_everything(seed)
     bars = (not quiet_run()) if progress is None else progress
     # 1. arguments: data, training options and the output folder, all checked before anything loads
