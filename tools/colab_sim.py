@@ -127,25 +127,21 @@ def injected_source(chapter:str) -> str:
 def run_chapter(chapter:str, hf_home:Path, out_dir:Path, timeout:int=1800) -> dict:
     "Execute `nbs/<chapter>.ipynb` under the simulated Hub; returns a record (ok, wall time, failing cell)."
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    sys.path.insert(0, str(ROOT/'tools'))
+    from run_chapter import inject_and_run   # the one way a chapter is executed with injected parameters
     nb = nbformat.read(ROOT/'nbs'/f'{chapter}.ipynb', as_version=4)
-    i = next((k for k, c in enumerate(nb.cells) if 'parameters' in c.get('metadata', {}).get('tags', [])), None)
-    if i is None: raise ValueError(f"{chapter} has no cell tagged 'parameters'; tag the cell that sets `preset`.")
-    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(injected_source(chapter), metadata={'tags': ['injected-parameters']}))
     out_dir.mkdir(parents=True, exist_ok=True)
     env = {'HF_HOME': str(hf_home), 'HF_HUB_OFFLINE': '1', 'LOWRES_FT_PRESET': 'colab',   # 'auto' picks colab on Colab
             'LOWRES_FT_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1',
            'LOWRES_FT_CLAIMS': str(out_dir/'claims'), 'MPLBACKEND': 'Agg', 'TOKENIZERS_PARALLELISM': 'false'}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    t0 = time.time(); rec = {'chapter': chapter, 'ok': True, 'error': None, 'cells': sum(c.cell_type == 'code' for c in nb.cells)}
+    t0 = time.time(); rec = {'chapter': chapter, 'ok': True, 'error': None, 'cells': sum(c.cell_type == 'code' for c in nb.cells) + 1}
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(ROOT/'nbs')}}).execute()
-    except CellExecutionError as e:
-        rec.update(ok=False, error=str(e).strip().splitlines()[-1][:400])
-        bad = next((k for k, c in enumerate(nb.cells) if c.cell_type == 'code' and any(o.get('output_type') == 'error' for o in c.get('outputs', []))), None)
-        if bad is not None: rec['cell'] = ''.join(nb.cells[bad].source)[:300]
+        ok, err, bad = inject_and_run(nb, injected_source(chapter), ROOT/'nbs', timeout, tag='injected-parameters')
+        if not ok:
+            rec.update(ok=False, error=err)
+            if bad is not None: rec['cell'] = ''.join(nb.cells[bad].source)[:300]
     except Exception as e:
         rec.update(ok=False, error=f'{type(e).__name__}: {e}'[:400])
     finally:

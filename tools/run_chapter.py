@@ -17,23 +17,32 @@ ROOT = Path(__file__).resolve().parents[1]
 TAG = 'injected-parameters'
 
 
-def execute(path:Path, preset:str='small', timeout:int=3600) -> tuple[bool, float, str]:
-    "Execute `path` at `preset` in place; returns (passed, wall seconds, error line)."
+def inject_and_run(nb, source:str, cwd:Path, timeout:int=3600, tag:str=TAG) -> tuple[bool, str, int|None]:
+    """Put a code cell `source` (tagged `tag`) after `nb`'s `parameters` cell, as papermill does, and execute `nb` in place;
+    returns (passed, the error's last line, the index of the failing cell). `tools/colab_sim.py` runs its chapters with it."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    nb = nbformat.read(path, as_version=4)
     i = next((k for k, c in enumerate(nb.cells) if 'parameters' in c.get('metadata', {}).get('tags', [])), None)
-    if i is None: raise SystemExit(f"{path.name} has no cell tagged 'parameters'; tag the cell that sets `preset`.")
-    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(f"preset = {preset!r}  # injected by tools/run_chapter.py",
-                                                     metadata={'tags': [TAG]}))
+    if i is None: raise ValueError("the notebook has no cell tagged 'parameters'; tag the cell that sets `preset`.")
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(source, metadata={'tags': [tag]}))
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(cwd)}}).execute()
+    except CellExecutionError as e:
+        bad = next((k for k, c in enumerate(nb.cells) if c.cell_type == 'code' and any(o.get('output_type') == 'error' for o in c.get('outputs', []))), None)
+        return False, str(e).strip().splitlines()[-1][:400], bad
+    return True, '', None
+
+
+def execute(path:Path, preset:str='small', timeout:int=3600) -> tuple[bool, float, str]:
+    "Execute `path` at `preset` in place; returns (passed, wall seconds, error line)."
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
     os.environ.setdefault('MPLBACKEND', 'module://matplotlib_inline.backend_inline')
     os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
-    t0, ok, err = time.time(), True, ''
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
-    except CellExecutionError as e:
-        ok, err = False, str(e).strip().splitlines()[-1][:400]
+    t0 = time.time()
+    try: ok, err, _ = inject_and_run(nb, f"preset = {preset!r}  # injected by tools/run_chapter.py", path.parent, timeout)
+    except ValueError as e: raise SystemExit(f"{path.name}: {e}")
     wall = time.time() - t0
     nb.cells = [c for c in nb.cells if TAG not in c.get('metadata', {}).get('tags', [])]
     n = 1
