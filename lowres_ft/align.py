@@ -6,22 +6,23 @@ Docs: https://lowres-ft.github.io/lowres_ft/alignment.html.md"""
 
 # %% ../nbs/40_alignment.ipynb #276d947b
 from __future__ import annotations
-import copy, math, random, warnings, functools
+import copy, math, random, time, warnings, functools
 from dataclasses import dataclass
 import numpy as np, pandas as pd, torch
 from datasets import Dataset
 from . import data as D
 from .registry import Objective, register_objective
 from .train import as_dataset, fit, trainer_class, remove_fused_forward
+from .core import PeakMemory
 from .evaluate import eval_mode, model_device, format_prompts, generate
 from transformers import TrainerCallback   # after lowres_ft.core, which imports bitsandbytes (pulled in here by peft) quietly
 from transformers import PreTrainedTokenizerBase   # names the signatures use (the docs resolve them)
 
 
 # %% auto #0
-__all__ = ['PAIRED', 'UNPAIRED', 'paired_data', 'unpaired_data', 'merge_sft', 'sample_responses', 'score_samples',
-           'best_vs_worst', 'binary_feedback', 'flip_labels', 'wins', 'win_rate', 'mean_length', 'kl_drift',
-           'reward_stats', 'respond', 'alignment_metrics', 'run_alignment', 'AlignmentProbe']
+__all__ = ['PAIRED', 'UNPAIRED', 'correct_only', 'paired_data', 'unpaired_data', 'merge_sft', 'decode_new', 'sample_responses',
+           'score_samples', 'best_vs_worst', 'binary_feedback', 'flip_labels', 'wins', 'win_rate', 'mean_length',
+           'kl_drift', 'reward_stats', 'respond', 'alignment_metrics', 'run_alignment', 'AlignmentProbe']
 
 # %% ../nbs/40_alignment.ipynb #7bf502ba
 def _turn(role, text): return [{'role': role, 'content': text}]
@@ -128,6 +129,14 @@ def merge_sft(model, # the SFT model: a `PeftModel` (merged) or a plain model (m
     return model.requires_grad_(True)   # PEFT froze the base; TRL's CPO/ORPO need a normally trainable model under a new LoRA
 
 # %% ../nbs/40_alignment.ipynb #b78b7ec4
+def decode_new(tok, # the tokenizer that made the ids
+               ids, # generated token ids (new tokens only), one row per sequence
+              ) -> list[str]:
+    """Decode generated tokens the way the tokenizer decodes (special tokens dropped, its own clean-up settings), stripped,
+    without U+FFFD: a byte-level tokenizer's sample can end inside a multi-byte character or hold byte tokens that form
+    none, and those bytes decode to "\ufffd", which no judge or reader should see."""
+    return [t.replace('\ufffd', '').strip() for t in tok.batch_decode(ids, skip_special_tokens=True)]
+
 def sample_responses(model, # the model to sample from (a causal LM)
                      tok, # the model's tokenizer (prompts go through its chat template when it has one)
                      prompts:list[str], # instructions
@@ -151,7 +160,7 @@ def sample_responses(model, # the model to sample from (a causal LM)
             gen = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature, top_k=0,
                                  num_return_sequences=n, max_new_tokens=max_new_tokens, pad_token_id=pad,
                                  eos_token_id=tok.eos_token_id)
-            texts = [t.strip() for t in tok.batch_decode(gen[:, L:], skip_special_tokens=True)]
+            texts = decode_new(tok, gen[:, L:])
             out += [texts[i*n:(i+1)*n] for i in range(len(chunk))]
     return out
 
@@ -265,10 +274,14 @@ def respond(model, # the model to sample from (a causal LM)
             temperature:float|None=None, # None: greedy decoding; else the sampling temperature (> 0)
             max_new_tokens:int=16, # most tokens per response
             seed:int=1, # seeds the sample (ignored when greedy)
+            batch_size:int=32, # prompts per `generate` call
            ) -> list[str]:
     "One response per prompt: greedy when `temperature` is None, else one seeded sample."
-    if temperature is None: return generate(model, tok, prompts, max_new_tokens=max_new_tokens)
-    return [r[0] for r in sample_responses(model, tok, prompts, n=1, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed)]
+    if temperature is None: return [r.replace('\ufffd', '') for r in generate(model, tok, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)]
+    return [r[0] for r in sample_responses(model, tok, prompts, n=1, temperature=temperature, max_new_tokens=max_new_tokens,
+                                           seed=seed, batch_size=batch_size)]
+
+correct_only = functools.partial(D.judge, length_penalty=0.0)   # 1 if correct else 0: the judge without its length term
 
 def alignment_metrics(model, # the preference-optimised model
                       tok, # the model's tokenizer (prompts go through its chat template when it has one)
@@ -279,12 +292,17 @@ def alignment_metrics(model, # the preference-optimised model
                       temperature:float|None=None, # None: greedy responses; else sampled (compare with SFT samples made alike)
                       max_new_tokens:int=16, # most tokens per response
                       judge=D.judge, # `judge(prompt, response) -> float`, higher is better; default: `data.judge`
+                      correct=correct_only, # `correct(prompt, response) -> 1.0 or 0.0`: correctness alone, no length term
                      ) -> dict:
-    "Win rate against the SFT responses (and `wins`, per prompt), mean judge score, response length (words) and KL drift on general text."
+    """Against the SFT responses: `win_rate` (the judge: correctness first, then brevity) and its length-controlled
+    version `lc_win_rate` (correctness alone: a win needs a correct answer where SFT's was wrong), with per-prompt
+    `wins`, `lc_wins`; `accuracy` and per-prompt `correct`; mean `length` in words; `kl` drift on general text."""
     res = respond(model, tok, prompts, temperature, max_new_tokens)
-    w = wins(prompts, res, sft_responses, judge)
-    return dict(win_rate=float(np.mean(w)), judge=float(np.mean([judge(p, r) for p, r in zip(prompts, res)])),
-                length=mean_length(res), kl=kl_drift(model, tok, probe_texts, ref=ref), wins=w)
+    w, lc = wins(prompts, res, sft_responses, judge), wins(prompts, res, sft_responses, correct)
+    ok = [float(correct(p, r)) for p, r in zip(prompts, res)]
+    return dict(win_rate=float(np.mean(w)), lc_win_rate=float(np.mean(lc)), accuracy=float(np.mean(ok)),
+                judge=float(np.mean([judge(p, r) for p, r in zip(prompts, res)])), length=mean_length(res),
+                kl=kl_drift(model, tok, probe_texts, ref=ref), wins=w, lc_wins=lc, correct=ok)
 
 def run_alignment(sft, # the SFT model (merged); it is copied, never changed
                   tok, # the model's tokenizer (prompts go through its chat template when it has one)
@@ -297,12 +315,20 @@ def run_alignment(sft, # the SFT model (merged); it is copied, never changed
                   sft_responses:list[str], # the SFT model's responses to `prompts`, the baseline to beat
                   probe_texts:list[str], # general text for the KL drift, e.g. `data.general_probes()['texts']`
                   temperature:float|None=None, # None: greedy responses; else sampled (compare with SFT samples made alike)
+                  max_new_tokens:int=16, # most tokens per response
                   **overrides, # more `train.fit` options, e.g. `max_steps=`
-                 ) -> dict: # reward stats, `alignment_metrics` and the number of `steps`
-    "Preference-optimise a copy of `sft` on `data` with `fit`, then measure it: reward stats and `alignment_metrics`."
-    r = fit(copy.deepcopy(sft), data, objective, method, tokenizer=tok, seed=seed, progress=False, **overrides)
-    return {**reward_stats(r.history), **alignment_metrics(r.model, tok, prompts, sft_responses, probe_texts, ref=sft, temperature=temperature),
-            'steps': r.trainer.state.global_step}
+                 ) -> dict: # reward stats, `alignment_metrics`, `steps`, training time and memory
+    """Preference-optimise a copy of `sft` on `data` with `fit`, then measure it: reward stats, `alignment_metrics`, the
+    `steps`, the training seconds per preference pair (`s_per_pair`; KTO's two rows per pair count as one pair) and
+    the memory training added (`train_gib`: CUDA peak allocation, or the CPU process's RSS rise, sampled)."""
+    m = copy.deepcopy(sft); t0 = time.perf_counter()
+    with PeakMemory(device=model_device(m)) as pm:
+        r = fit(m, data, objective, method, tokenizer=tok, seed=seed, progress=False, **overrides)
+    secs, rows = time.perf_counter() - t0, r.trainer.state.global_step * r.trainer.args.per_device_train_batch_size
+    pairs = rows / 2 if objective == 'kto' else rows
+    return {**reward_stats(r.history), **alignment_metrics(r.model, tok, prompts, sft_responses, probe_texts, ref=sft,
+                                                           temperature=temperature, max_new_tokens=max_new_tokens),
+            'steps': r.trainer.state.global_step, 'train_s': secs, 's_per_pair': secs / max(pairs, 1), 'train_gib': pm.gib}
 
 # %% ../nbs/40_alignment.ipynb #17d6d62a
 class AlignmentProbe(TrainerCallback):
@@ -313,7 +339,9 @@ class AlignmentProbe(TrainerCallback):
                  probe_texts:list[str], # general text for the KL drift, e.g. `data.general_probes()['texts']`
                  ref, # the reference (SFT) model for the KL drift; None: the trained model with its adapter disabled
                  temperature:float|None=None, # None: greedy responses; else sampled (compare with SFT samples made alike)
+                 max_new_tokens:int=16, # most tokens per response
                 ):
-        self.kw, self.rows = dict(tok=tok, prompts=prompts, sft_responses=sft_responses, probe_texts=probe_texts, ref=ref, temperature=temperature), []
+        self.kw, self.rows = dict(tok=tok, prompts=prompts, sft_responses=sft_responses, probe_texts=probe_texts, ref=ref, temperature=temperature,
+                                max_new_tokens=max_new_tokens), []
     def on_epoch_end(self, args, state, control, model=None, **kwargs):
         self.rows.append(dict(epoch=round(state.epoch or 0), step=state.global_step, **alignment_metrics(model, **self.kw)))

@@ -777,6 +777,8 @@ SURVEY_CLAIMS = [  # (id, survey section, claim, the chapter that tests it)
     ('fewshot.curated_beats_random', '§5.4', 'A small curated SFT set matches a larger random one (LIMA, LIMIT)', '30_few_shot'),
     ('fewshot.self_training_helps', '§4.2', 'Self-training on confident pseudo-labels improves a few-shot classifier', '30_few_shot'),
     ('fewshot.active_beats_random', '§4.2', 'Active learning beats random selection at an equal labelling budget', '30_few_shot'),
+    ('align.sft_then_dpo', '§6.1', 'SFT first, then DPO: preference optimisation improves the SFT model', '40_alignment'),
+    ('align.dpo_plus_nll', '§6.1', 'DPO with a +0.2 NLL term on the chosen responses (the recommended default)', '40_alignment'),
     ('align.kto_binary_feedback', '§6.1', 'KTO suits binary, noisy or imbalanced feedback', '40_alignment'),
     ('align.dpo_one_epoch', '§6.1', 'DPO: at most one epoch (more overfits the preferences)', '40_alignment'),
     ('align.reference_free_cheaper', '§6.1', 'Reference-free objectives (ORPO, SimPO, CPO) suit tight compute', '40_alignment'),
