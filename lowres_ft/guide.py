@@ -690,8 +690,9 @@ def _plan_fewshot(g, p):
 def _plan_align(g, p):
     k, B, rows, sft = len(g['seeds']), p.batch_size, [], dict(seq_len=64, mem_len=p.max_length)
     steps = lambda o, n: math.ceil((2*n if o == 'kto' else n)/B)   # one epoch; KTO splits each pair into two rows
-    rows.append(run_spec('SFT (LoRA) of the base', SMOL, 'lora', 'sft', 2*p.max_steps, **sft))
-    rows.append(run_spec('DPO demonstrations (12 + 6 steps)', SMOL, 'full', 'dpo', 18, **sft))
+    rows.append(run_spec('SFT (LoRA) of the base', SMOL, 'lora', 'sft', g['sft_steps'], **sft))
+    rows.append(run_spec(f"DPO demonstration ({g['demo_steps']} steps)", SMOL, 'lora', 'dpo', g['demo_steps'], **sft))
+    rows.append(run_spec('cost: full-FT DPO (precomputed reference) and SimPO, 2 steps each', SMOL, 'full', 'dpo', 4, **sft))
     for o in ('dpo', 'orpo', 'simpo', 'kto'):
         for n in g['sizes']: rows.append(run_spec(f'Exp 1: {o}, {n} pairs, one epoch', SMOL, 'lora', o, steps(o, n), k, **sft))
     n2, flips = max(g['sizes']), [f for f in g['flips'] if f > 0]
@@ -699,11 +700,14 @@ def _plan_align(g, p):
         if flips: rows.append(run_spec(f'Exp 2: {o}, {n2} pairs, flips {flips}', SMOL, 'lora', o, steps(o, n2), k*len(flips), **sft))
     rows.append(run_spec(f"Exp 3: DPO, {g['epochs']} epochs of {g['epoch_pairs']} pairs", SMOL, 'lora', 'dpo',
                          g['epochs']*math.ceil(g['epoch_pairs']/B), k, **sft))
-    evals = 4*len(g['sizes'])*k + 2*len(flips)*k + g['epochs']*k + 1   # alignment_metrics calls, and the SFT baseline
-    rows.append(run_spec(f"sampling the pool: {2*n2} prompts x {g['n_samples']}, 16 tokens", SMOL, None, 'causal_lm',
-                         math.ceil(2*n2/16)*16, seq_len=1, batch=16*g['n_samples']))
-    rows.append(run_spec(f"{evals} evaluations: {g['n_eval']} answers of 16 tokens, KL drift", SMOL, None, 'causal_lm',
-                         evals*(math.ceil(g['n_eval']/16)*16 + 2*math.ceil(100/16)), seq_len=1, batch=16))
+    n4 = g['nll_pairs']; extra4 = 0 if n4 in g['sizes'] else 1   # the +NLL arm is Experiment 1's DPO when the sizes match
+    rows.append(run_spec(f'Exp 4: DPO without NLL, {n4} pairs' + (' (and with)' if extra4 else ''), SMOL, 'lora', 'dpo', steps('dpo', n4), k*(1 + extra4), **sft))
+    evals = 4*len(g['sizes'])*k + 2*len(flips)*k + g['epochs']*k + k*(1 + extra4) + 1   # alignment_metrics calls, and the SFT baseline
+    T, kl = g['max_new_tokens'], g['kl_texts']
+    rows.append(run_spec(f"sampling the pool: {g['n_pool']} prompts x {g['n_samples']}, {T} tokens", SMOL, None, 'causal_lm',
+                         math.ceil(g['n_pool']/32)*T, seq_len=1, batch=32*g['n_samples']))
+    rows.append(run_spec(f"{evals} evaluations: {g['n_eval']} answers of {T} tokens, KL drift on {kl} texts", SMOL, None, 'causal_lm',
+                         evals*(math.ceil(g['n_eval']/32)*T + 2*math.ceil(kl/16)), seq_len=1, batch=32))
     return rows
 
 def _plan_forgetting(g, p):
@@ -721,7 +725,8 @@ COLAB_GRIDS = {  # chapter -> the grid it runs under `colab` (its parameters cel
                     cost_steps=10, n_test=400),
     '30_few_shot': dict(ks=(4, 8, 16, 64), seeds=(0, 1, 2), n_test=None, head_steps=40, pet_steps=24, setfit_steps=20, setfit_batch=16,
                         sft_n_curated=24, sft_n_random=96, sft_epochs=3, sft_n_eval=96, sft_seeds=(0, 1)),
-    '40_alignment': dict(seeds=(0, 1, 2, 3, 4), sizes=(50, 200, 1000), flips=(0.0, 0.3), epochs=4, epoch_pairs=200, n_eval=200, n_samples=8),
+    '40_alignment': dict(seeds=(0, 1, 2, 3, 4), sizes=(50, 200, 1000), flips=(0.0, 0.3), epochs=3, epoch_pairs=200, n_eval=200, n_samples=8,
+                         sft_steps=120, nll_pairs=1000, n_pool=2000, max_new_tokens=16, kl_texts=100, demo_steps=12),
     '50_forgetting': dict(every=10, n_probe=100),
 }
 _PLANNERS = {'10_continued_pretraining': _plan_cpt, '20_peft': _plan_peft, '30_few_shot': _plan_fewshot,
