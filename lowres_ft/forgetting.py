@@ -443,17 +443,22 @@ def plot_forgetting_curves(traj:pd.DataFrame, # trajectories with a `run` column
     fig.suptitle(title); fig.tight_layout()
     return axes
 
-def plot_trajectories(traj:pd.DataFrame, # trajectories with a `run` column (from `ForgettingProbe.trajectory(label)`)
+def plot_trajectories(traj:pd.DataFrame, # trajectories with a `run` column (from `ForgettingProbe.trajectory(label)`), optionally a `seed` column
                       target:str='target', # which target's gain is the x axis
                       ax:plt.Axes|None=None, # draw into this Axes; None makes a new figure
                       title:str='Learning vs forgetting', # the plot's title
                      ):
-    "Forgetting (general loss increase) against target gain along each run, one line per run; returns the Axes."
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
-    for name, d in traj.groupby('run', sort=False):
-        ax.plot(d[f'{target}_gain'], d['forgetting'], marker='o', ms=3, label=name)
+    """Forgetting (general loss increase) against target gain along each run, one line per run; a run with several
+    seeds is drawn as its mean over seeds (step by step) with each seed as a faint line. Returns the Axes."""
+    ax, g = ax or plt.subplots(figsize=(6, 4))[1], f'{target}_gain'
+    for i, (name, d) in enumerate(traj.groupby('run', sort=False)):
+        k = d['seed'].nunique() if 'seed' in d else 0
+        if k > 1:
+            for _, ds in d.groupby('seed'): ax.plot(ds[g], ds['forgetting'], color=f'C{i}', lw=0.7, alpha=0.35)
+            d = d.groupby('step', sort=True)[[g, 'forgetting']].mean().reset_index()
+        ax.plot(d[g], d['forgetting'], marker='o', ms=3, color=f'C{i}', label=name + (f' (mean of {k} seeds)' if k > 1 else ''))
         if 'step' in d and pd.notna(d['step'].iloc[-1]):   # label the last point with its step
-            ax.annotate(f"{int(d['step'].iloc[-1])}", (d[f'{target}_gain'].iloc[-1], d['forgetting'].iloc[-1]), fontsize=7,
+            ax.annotate(f"{int(d['step'].iloc[-1])}", (d[g].iloc[-1], d['forgetting'].iloc[-1]), fontsize=7,
                         textcoords='offset points', xytext=(3, 3))
     ax.axhline(0, color='grey', lw=0.8, ls='--')
     ax.set(xlabel='target gain (nats/token, higher is better)', ylabel='forgetting: general loss increase (nats/token)', title=title)
