@@ -728,7 +728,7 @@ COLAB_GRIDS = {  # chapter -> the grid it runs under `colab` (its parameters cel
                         sft_n_curated=24, sft_n_random=96, sft_epochs=3, sft_n_eval=96, sft_seeds=(0, 1)),
     '40_alignment': dict(seeds=(0, 1, 2, 3, 4), sizes=(50, 200, 1000), flips=(0.0, 0.3), epochs=3, epoch_pairs=200, n_eval=200, n_samples=8,
                          sft_steps=120, nll_pairs=1000, n_pool=2000, max_new_tokens=16, kl_texts=100, demo_steps=12),
-    '50_forgetting': dict(every=10, n_probe=100, steps=150, seeds=(0, 1, 2)),
+    '50_forgetting': dict(every=10, n_probe=100, steps=120, seeds=(0, 1, 2)),
 }
 _PLANNERS = {'10_continued_pretraining': _plan_cpt, '20_peft': _plan_peft, '30_few_shot': _plan_fewshot,
              '40_alignment': _plan_align, '50_forgetting': _plan_forgetting}

@@ -40,7 +40,7 @@ SHRINK = {
                     "sft_full = dict(n_curated=6, n_random=12, epochs=1, n_eval=12, seeds=(0,))"),
     '40_alignment': ("seeds = (0, 1)\n"
                      "grid_full = dict(grid_full, sft_steps=4, sizes=(8, 16), flips=(0.0, 0.3), epochs=2, epoch_pairs=8, nll_pairs=16, steps=2,\n"
-                     "                 n_eval=8, n_pool=32, n_samples=2, kl_texts=8, demo_steps=2)\n"
+                     "                 n_eval=8, n_pool=32, n_samples=2, kl_texts=8, demo_steps=4)\n"
                      "grid_colab = dict(grid_full)"),
     '50_forgetting': "every = 2; n_probe = 8; n_target = 32; full_grid = dict(seeds=(0, 1), n_probe=8, steps=4)",
     '60_guide': "measure_steps = 2",
