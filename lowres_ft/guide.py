@@ -711,13 +711,13 @@ def _plan_align(g, p):
     return rows
 
 def _plan_forgetting(g, p):
-    S, k = g['steps'], len(g['seeds'])
-    return [run_spec(f'Exp 1: full FT, {k} seeds', SMOL, 'full', 'causal_lm', S, k),
+    S, k, L = g['steps'], len(g['seeds']), {m: len(v) for m, v in g['lrs'].items()}   # each method: its rate grid at one seed, then k-1 seeds
+    return [run_spec(f"Exp 1: full FT, {L['full']} rates + {k - 1} seeds", SMOL, 'full', 'causal_lm', S, L['full'] + k - 1),
             run_spec('Exp 2: replay, L2-SP, EWC, LLRD (full FT)', SMOL, 'full', 'causal_lm', S, 4),
-            run_spec(f'Exp 1 LoRA ({k} seeds); Exp 3b the Kelo adapter', SMOL, 'lora', 'causal_lm', S, k + 1),
-            run_spec(f'Exp 1: half fine-tuning, {k} seeds', SMOL, 'hft', 'causal_lm', S, k),
+            run_spec(f"Exp 1 LoRA ({L['lora']} rates + {k - 1} seeds); Exp 3b the Kelo adapter", SMOL, 'lora', 'causal_lm', S, L['lora'] + k),
+            run_spec(f"Exp 1: half fine-tuning, {L['hft']} rates + {k - 1} seeds", SMOL, 'hft', 'causal_lm', S, L['hft'] + k - 1),
             run_spec(f"probes every {g['every']} steps (3 x {g['n_probe']} texts)", SMOL, None, 'causal_lm',
-                     (3*k + 4 + 8)*(S//g['every'] + 1)*math.ceil(3*g['n_probe']/8), seq_len=128)]
+                     (sum(L.values()) + 3*(k - 1) + 4 + 8)*(S//g['every'] + 1)*math.ceil(3*g['n_probe']/8), seq_len=128)]
 
 COLAB_GRIDS = {  # chapter -> the grid it runs under `colab` (its parameters cell; tests/test_guide.py checks they agree)
     '10_continued_pretraining': dict(seeds=(0, 1, 2), replay_ratios=(0.0, 0.05, 0.25), label_sizes=(16, 64)),
@@ -728,7 +728,7 @@ COLAB_GRIDS = {  # chapter -> the grid it runs under `colab` (its parameters cel
                         sft_n_curated=24, sft_n_random=96, sft_epochs=3, sft_n_eval=96, sft_seeds=(0, 1)),
     '40_alignment': dict(seeds=(0, 1, 2, 3, 4), sizes=(50, 200, 1000), flips=(0.0, 0.3), epochs=3, epoch_pairs=200, n_eval=200, n_samples=8,
                          sft_steps=120, nll_pairs=1000, n_pool=2000, max_new_tokens=16, kl_texts=100, demo_steps=12),
-    '50_forgetting': dict(every=10, n_probe=100, steps=120, seeds=(0, 1, 2)),
+    '50_forgetting': dict(every=10, n_probe=100, steps=120, seeds=(0, 1, 2), lrs=dict(full=(2e-5, 1e-4), lora=(2e-4, 1e-3), hft=(2e-5, 1e-4))),
 }
 _PLANNERS = {'10_continued_pretraining': _plan_cpt, '20_peft': _plan_peft, '30_few_shot': _plan_fewshot,
              '40_alignment': _plan_align, '50_forgetting': _plan_forgetting}

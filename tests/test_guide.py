@@ -471,7 +471,7 @@ COLAB_GRID_OF = {  # chapter -> its colab grid as the parameters cell defines it
     '20_peft': lambda ns: ns['COLAB_GRID'],
     '30_few_shot': lambda ns: {**ns['full_grid'], **{f'sft_{k}': v for k, v in ns['sft_full'].items()}},
     '40_alignment': lambda ns: {**ns['grid_colab'], 'seeds': ns['seeds'] or (0, 1, 2, 3, 4)},
-    '50_forgetting': lambda ns: {'every': ns['every'], **{k: ns['full_grid'][k] for k in ('n_probe', 'steps', 'seeds')}},
+    '50_forgetting': lambda ns: {'every': ns['every'], **{k: ns['full_grid'][k] for k in ('n_probe', 'steps', 'seeds', 'lrs')}},
 }
 
 @pytest.mark.parametrize('nb', sorted(COLAB_GRIDS))
