@@ -19,8 +19,8 @@ from .train import fit, as_dataset, lora
 
 # %% auto #0
 __all__ = ['tokenizer_stats', 'fertility', 'bytes_per_token', 'NgramLM', 'relevance_scores', 'relevance_filter', 'cpt_data',
-           'continued_pretraining', 'train_new_tokens', 'extend_tokenizer', 'lora_new_tokens', 'save_extended',
-           'load_extended', 'transfer_encoder']
+           'continued_pretraining', 'text_scores', 'train_new_tokens', 'extend_tokenizer', 'lora_new_tokens',
+           'save_extended', 'load_extended', 'transfer_encoder']
 
 # %% ../nbs/10_continued_pretraining.ipynb #e778a0c9
 def _check_texts(texts, name='texts') -> list[str]:
@@ -126,6 +126,19 @@ def continued_pretraining(model, # model or name for `core.load_model`
     ds = cpt_data(target, general, replay, seed=seed, verbose=kwargs.get('progress', True))
     over = dict(warmup_steps=warmup, lr_scheduler_type='cosine') | ({'learning_rate': lr} if lr else {})
     return fit(model, ds, objective=objective, method=method, seed=seed, **(over | kwargs))
+
+# %% ../nbs/10_continued_pretraining.ipynb #553235bc
+def text_scores(model, # a causal LM
+                tokenizer, # its tokenizer
+                texts:list[str], # the texts to score
+                batch_size:int=8, # sequences per forward pass (the result does not depend on it)
+               ) -> pd.DataFrame:
+    "One row per text: `nats` (total NLL of its scored tokens), `tokens`, `chars` and `bpc` (bits per character)."
+    from lowres_ft.evaluate import encode_texts, token_nlls, _pad_id
+    texts = _check_texts(texts)
+    nlls = token_nlls(model, encode_texts(tokenizer, texts), batch_size, _pad_id(tokenizer))
+    d = pd.DataFrame({'nats': [float(a.sum()) for a in nlls], 'tokens': [len(a) for a in nlls], 'chars': [len(t) for t in texts]})
+    return d.assign(bpc=d.nats / math.log(2) / d.chars)
 
 # %% ../nbs/10_continued_pretraining.ipynb #ee650596
 def train_new_tokens(texts:list[str], # target-language (or domain) text

@@ -772,6 +772,7 @@ SURVEY_CLAIMS = [  # (id, survey section, claim, the chapter that tests it)
     ('cpt.relevance_beats_volume', '§4.1', 'For continued pretraining, relevance beats volume', '10_continued_pretraining'),
     ('cpt.replay_limits_forgetting', '§4.1, §5.4', 'Decoders forget during continued pretraining; replaying general text limits it', '10_continued_pretraining'),
     ('cpt.vocab_adaptation_helps_low_resource', '§4.1, §5.1', 'Vocabulary adaptation helps a low-resource language (fewer tokens per word, better bits per character)', '10_continued_pretraining'),
+    ('cpt.tapt_label_efficiency', '§4.1', 'Language-model pretraining on the task text first makes a classifier more label-efficient (ULMFiT, TAPT)', '10_continued_pretraining'),
     ('fewshot.finetuned_small_beats_icl', '§4.2, App. A', 'Fine-tuned small models beat few-shot in-context learning of LLMs', '30_few_shot'),
     ('fewshot.encoders_win_discriminative', '§7', 'Encoders win discriminative tasks with little data', '30_few_shot'),
     ('fewshot.curated_beats_random', '§5.4', 'A small curated SFT set matches a larger random one (LIMA, LIMIT)', '30_few_shot'),

@@ -123,7 +123,8 @@ def _task_rules(n, task, gpu=16):
               claim='fewshot.finetuned_small_beats_icl'),
             d(1, 'Bottleneck adapters on the PET encoder (Table 4: encoder + PET + adapters)',
               f'{n} labels: adapters train a few new layers and keep the encoder frozen', 'Table 4 (App. A), §3.3', 'peft',
-              f"{NOT_IMPLEMENTED}: the `adapters` library (AdapterHub: SeqBnConfig, DoubleSeqBnConfig); "
+              f"{NOT_IMPLEMENTED}: the maintained `adapters` library (AdapterHub) 1.3.0 requires transformers ~= 4.57.6, "
+              "this package runs on transformers 5 (see the PEFT page); "
               "fit(..., method='lora') is the PEFT this package has", implemented='no')]
         if n < 1000: return [
             d(0, 'Prefix tuning in NLI format', f'{n} labels (250-1k): light PEFT on an entailment (NLI) reformulation of the task',
@@ -637,35 +638,51 @@ def _steps_by_size(sizes, p):
     return out
 
 def _plan_cpt(g, p):
-    S, k = p.max_steps, len(g['seeds'])
-    return [run_spec('Exp 1: domain CPT, one run per replay ratio', SMOL, 'full', 'causal_lm', S, len(g['replay_ratios'])),
+    k, S, L, R = len(g['seeds']), g['cpt_steps'], g['block'], len(g['replay_ratios'])
+    n_models = 1 + R*k + 2*k*len(g['budgets'])   # scored on held-out domain + general text and the cloze questions
+    rows = [run_spec(f'Exp 1: domain CPT, {R} replay ratios x {k} seeds', SMOL, 'full', 'causal_lm', S, R*k, seq_len=L)]
+    for b in g['budgets']:
+        rows.append(run_spec(f'Exp 2: relevance-filtered vs unfiltered, {b:,} tokens x {k} seeds', SMOL, 'full', 'causal_lm',
+                             max(1, round(b/(p.batch_size*L))), 2*k, seq_len=L))
+    return rows + [
             run_spec('save/reload check of the new-token LoRA', SMOL, 'lora', 'causal_lm', 6),
-            run_spec('Exp 2: Kelo CPT (old tokenizer; new rows mean / random)', SMOL, 'full', 'causal_lm', S, 3),
-            run_spec('TAPT: masked-LM on the task texts', MINILM, 'full', 'masked_lm', S, seq_len=32),
-            run_spec('Exp 3: classifier per k x start x seed', MINILM, 'full', 'classification', 60, 2*len(g['label_sizes'])*k,
+            run_spec(f"Exp 3: Kelo CPT (old tokenizer; new rows mean / random) x {g['kelo_seeds']} seed(s)", SMOL, 'full', 'causal_lm',
+                     S, 3*g['kelo_seeds'], seq_len=L),
+            run_spec('MLM head warm-up (head only)', MINILM, 'full', 'masked_lm', g['head_steps'], seq_len=32),
+            run_spec('TAPT: masked-LM on the task texts', MINILM, 'full', 'masked_lm', g['mlm_steps'], seq_len=32),
+            run_spec('Exp 4: classifier per k x start x seed', MINILM, 'full', 'classification', g['cls_steps'], 2*len(g['label_sizes'])*k,
                      seq_len=32, mem_len=48),
-            run_spec('bits/char and perplexity of 7 models', SMOL, None, 'causal_lm', 7*4*120//8, seq_len=64),
-            run_spec('Exp 3 test predictions', MINILM, None, 'classification', 2*len(g['label_sizes'])*k*50, seq_len=32)]
+            run_spec(f'bits/char and cloze scoring of {n_models} models', SMOL, None, 'causal_lm', n_models*5*g['n_lm_test']//8, seq_len=64),
+            run_spec('Exp 4 test predictions', MINILM, None, 'classification', 2*len(g['label_sizes'])*k*g['n_test']//8, seq_len=32)]
 
 def _plan_peft(g, p):
     k, rows, sft = len(g['seeds']), [], dict(seq_len=64, mem_len=p.max_length)
+    es = lambda n: max(g['enc_min_steps'], math.ceil(g['enc_epochs']*n/p.batch_size))   # epochs over N, at least enc_min_steps
+    ds = lambda n: max(1, math.ceil(g['dec_epochs']*n/p.batch_size))
+    L, M = len(g['lr_mults']), len(g['enc_methods'])
+    rows.append(run_spec(f"learning-rate grid: {L} rates x {M} methods, MiniLM N={g['tune_n']}", MINILM, 'full', 'classification',
+                         es(g['tune_n']), L*M, seq_len=32))
     for m in g['enc_methods']:
-        for s, n in _steps_by_size(g['enc_sizes'], p).items():
-            rows.append(run_spec(f"Exp 1: MiniLM {m}, N in {list(g['enc_sizes'])}", MINILM, m, 'classification', s, n*k, seq_len=32))
-    for m in g['dec_methods']:
-        for s, n in _steps_by_size(g['dec_sizes'], p).items():
-            rows.append(run_spec(f"Exp 1: SmolLM2 SFT {m}, N in {list(g['dec_sizes'])}", SMOL, m, 'sft', s, n*k, **sft))
-    (s,) = _steps_by_size([g['n_sweep']], p)
-    reused = g['n_sweep'] in g['dec_sizes'] and 'lora' in g['dec_methods']   # the curves' LoRA run at N = n_sweep is reused
-    new_ranks = [r for r in g['ranks'] if not (r == 16 and reused)]
-    for r in new_ranks: rows.append(run_spec(f"Exp 2: LoRA r={r}, N={g['n_sweep']}", SMOL, 'lora', 'sft', s, k, r=r, **sft))
-    extra = [('lora', {})] if not reused else []
-    for m, kw in extra + [('qlora', {})]: rows.append(run_spec(f"Exp 3: {m}, N={g['n_sweep']}", SMOL, m, 'sft', s, k, **kw, **sft))
+        for n in g['enc_sizes']: rows.append(run_spec(f"Exp 1: MiniLM {m}, N={n}", MINILM, m, 'classification', es(n), k, seq_len=32))
+    q_n = max(g['dec_sizes'])
+    dec = [(m, n) for m in g['dec_methods'] for n in g['dec_sizes']] + [(m, q_n) for m in ('lora', 'qlora') if m not in g['dec_methods']]
+    for m, n in dec: rows.append(run_spec(f"Exp 1/3: SmolLM2 SFT {m}, N={n}", SMOL, m, 'sft', ds(n), k, **sft))
+    shared = g['n_sweep'] in g['enc_sizes'] and 'lora' in g['enc_methods'] and 16 in g['ranks']   # r = alpha = 16 is the curves' LoRA
+    n_rank = len({(r, a) for r in g['ranks'] for a in (g['rank_alpha'], r)}) - (1 if shared else 0)
+    rows.append(run_spec(f"Exp 2: MiniLM LoRA rank sweep, {n_rank} new configurations", MINILM, 'lora', 'classification', es(g['n_sweep']),
+                         n_rank*k, seq_len=32))
+    n_gen = len(dec)*k + 2   # every decoder run, the base and the merged QLoRA model generate on the held-out instructions
+    if g.get('size_models'):
+        small_m, large_m = g['size_models']
+        rows.append(run_spec(f"Exp 4: LoRA on {small_m.split('/')[-1]}, r={min(g['ranks'])} and {max(g['ranks'])}", small_m, 'lora', 'sft',
+                             ds(q_n), 2*k, **sft))
+        rows.append(run_spec(f"Exp 4: LoRA on {large_m.split('/')[-1]}, r={min(g['ranks'])}", large_m, 'lora', 'sft', ds(q_n), k, **sft))
+        n_gen += 3*k
     rows.append(run_spec('cost table: 13 methods (timed as full FT)', SMOL, 'full', 'sft', g['cost_steps'], 13, **sft))
-    n_enc = len(g['enc_methods'])*len(g['enc_sizes'])*k
-    n_dec = (len(g['dec_methods'])*len(g['dec_sizes']) + len(new_ranks) + len(extra) + 1)*k
-    rows.append(run_spec('Exp 1: MiniLM test predictions', MINILM, None, 'classification', n_enc*math.ceil(g['n_test']/8), seq_len=32))
-    rows.append(run_spec('Exp 1-3: held-out SFT loss of each decoder run', SMOL, None, 'causal_lm', n_dec*math.ceil(g['n_test']/8), seq_len=64))
+    n_enc = (L + len(g['enc_sizes']))*M*k + n_rank*k
+    rows.append(run_spec('MiniLM dev/test predictions', MINILM, None, 'classification', n_enc*math.ceil(g['n_test']/8), seq_len=32))
+    rows.append(run_spec('exact-match generation of the decoder runs (16 new tokens)', SMOL, None, 'causal_lm',
+                         n_gen*math.ceil(g['dec_n_test']/16)*16, seq_len=64, batch=16))
     return rows
 
 def _plan_fewshot(g, p):
@@ -720,10 +737,14 @@ def _plan_forgetting(g, p):
                      (sum(L.values()) + 3*(k - 1) + 4 + 8)*(S//g['every'] + 1)*math.ceil(3*g['n_probe']/8), seq_len=128)]
 
 COLAB_GRIDS = {  # chapter -> the grid it runs under `colab` (its parameters cell; tests/test_guide.py checks they agree)
-    '10_continued_pretraining': dict(seeds=(0, 1, 2), replay_ratios=(0.0, 0.05, 0.25), label_sizes=(16, 64)),
-    '20_peft': dict(seeds=(0, 1, 2), enc_sizes=[16, 256, 1024], enc_methods=['full', 'bitfit', 'lora', 'prompt_tuning'],
-                    dec_sizes=[64, 1024], dec_methods=['full', 'lora', 'prompt_tuning'], ranks=[4, 16, 64], n_sweep=1024,
-                    cost_steps=10, n_test=400),
+    '10_continued_pretraining': dict(seeds=(0, 1, 2), replay_ratios=(0.0, 0.05, 0.25), label_sizes=(16, 64), cpt_steps=60, block=256,
+                                     cpt_lr=1e-4, head_steps=200, mlm_steps=300, cls_steps=60, cls_top=None, n_test=400, n_lm_test=100,
+                                     kelo_seeds=3, new_tokens=500, budgets=(25_000, 75_000, 150_000)),
+    '20_peft': dict(seeds=(0, 1, 2), enc_sizes=[16, 256, 1024], enc_methods=['full', 'bitfit', 'lora', 'prompt_tuning'], enc_epochs=4,
+                    enc_min_steps=20, lr_mults=(1/3, 1, 3), tune_n=64, ranks=[4, 16, 64], rank_alpha=16, n_sweep=256,
+                    dec_sizes=[64, 1024], dec_methods=['full', 'lora', 'qlora', 'prompt_tuning'], dec_epochs=2,
+                    dec_kinds=['add', 'subtract', 'first_letter', 'reverse', 'sort_words'], dec_n_test=200, cost_steps=10, n_test=400,
+                    size_models=['HuggingFaceTB/SmolLM2-135M-Instruct', 'HuggingFaceTB/SmolLM2-360M-Instruct']),
     '30_few_shot': dict(ks=(4, 8, 16, 64), seeds=(0, 1, 2), n_test=None, head_steps=40, pet_steps=24, setfit_steps=20, setfit_batch=16,
                         sft_n_curated=24, sft_n_random=96, sft_epochs=3, sft_n_eval=96, sft_seeds=(0, 1)),
     '40_alignment': dict(seeds=(0, 1, 2, 3, 4), sizes=(50, 200, 1000), flips=(0.0, 0.3), epochs=3, epoch_pairs=200, n_eval=200, n_samples=8,

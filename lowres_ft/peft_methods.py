@@ -8,7 +8,7 @@ Docs: https://lowres-ft.github.io/lowres_ft/peft.html.md"""
 __all__ = ['head_parameters', 'is_norm', 'train_only', 'bitfit', 'layernorm', 'is_4bit', 'cpu_safe_4bit', 'qlora', 'dora',
            'rslora', 'pissa', 'AdaLoraCallback', 'adalora', 'ia3', 'prompt_tuning', 'prefix_tuning', 'p_tuning',
            'is_soft_prompt', 'save_adapter', 'load_adapter', 'merge_adapter', 'save_merged', 'StepTimer',
-           'training_state_bytes', 'dir_mb', 'forward_ms', 'method_costs', 'cost_table']
+           'training_state_bytes', 'dir_mb', 'forward_times', 'forward_ms', 'iqr', 'method_costs', 'cost_table']
 
 # %% ../nbs/20_peft.ipynb #757c89f2
 import copy, json, time, types, shutil, tempfile, warnings
@@ -358,11 +358,11 @@ def dir_mb(path, # a folder (or file) on disk
     "Size of the files under `path` in MB (2**20 bytes)."
     return sum(f.stat().st_size for f in Path(path).rglob('*') if f.is_file()) / 2**20
 
-def forward_ms(model, # the model to time (run in eval mode)
-               batch:dict, # tokenizer output: tensors by name, moved to the model's device
-               n:int=5, # timed passes (the median is returned)
-              ) -> float:
-    "Median milliseconds of one forward pass of `batch` (after one warm-up pass)."
+def forward_times(model, # the model to time (run in eval mode)
+                  batch:dict, # tokenizer output: tensors by name, moved to the model's device
+                  n:int=5, # timed passes
+                 ) -> np.ndarray:
+    "Milliseconds of each of `n` forward passes of `batch` (after one warm-up pass)."
     b = {k: v.to(model_device(model)) for k,v in batch.items()}
     ts = []
     with eval_mode(model):
@@ -370,7 +370,18 @@ def forward_ms(model, # the model to time (run in eval mode)
             t = time.perf_counter(); model(**b)
             if torch.cuda.is_available(): torch.cuda.synchronize()
             ts.append(time.perf_counter() - t)
-    return 1000 * float(np.median(ts[1:]))
+    return 1000 * np.array(ts[1:])
+
+def forward_ms(model, # the model to time (run in eval mode)
+               batch:dict, # tokenizer output: tensors by name, moved to the model's device
+               n:int=5, # timed passes (the median is returned)
+              ) -> float:
+    "Median milliseconds of one forward pass of `batch` (after one warm-up pass)."
+    return float(np.median(forward_times(model, batch, n)))
+
+def iqr(x) -> float:
+    "Interquartile range of `x`: the timing noise this page reports next to a median."
+    q = np.percentile(np.asarray(x, dtype=float), [25, 75]); return float(q[1] - q[0])
 
 # %% ../nbs/20_peft.ipynb #41837c34
 def method_costs(base, # a model (copied, not changed) or a zero-argument function returning a fresh one
@@ -405,13 +416,15 @@ def method_costs(base, # a model (copied, not changed) or a zero-argument functi
     est = estimate_memory(pc.total, pc.trainable, quantize='4bit' if is_4bit(m) else None, batch_size=p.batch_size,
                           seq_len=p.max_length, hidden_size=cfg.hidden_size, n_layers=cfg.num_hidden_layers,
                           vocab_size=cfg.vocab_size if _task_of(objective) == 'causal_lm' else cfg.num_labels)
-    unmerged = forward_ms(m, b, n=15)
-    merged = np.nan if is_soft_prompt(m) else forward_ms(merge_adapter(m), b, n=15)   # selective/full: the same model again
+    tu = forward_times(m, b, n=15)
+    tm = np.full(15, np.nan) if is_soft_prompt(m) else forward_times(merge_adapter(m), b, n=15)   # selective/full: the same model again
+    unmerged, merged = float(np.median(tu)), float(np.median(tm))
     return dict(method=method, trainable=pc.trainable, trainable_pct=100*pc.trainable/pc.total, adapter_mb=adapter_mb,
                 est_train_mb=est['total']*1024, measured_train_mb=measured/2**20,
                 memory_measured_by='cuda peak' if cuda else 'cpu live tensors',
                 step_s=float(np.median(timer.times)) if timer.times else np.nan,
-                latency_ms=unmerged, merged_latency_ms=merged, overhead_pct=100*(unmerged/merged - 1))
+                latency_ms=unmerged, latency_iqr_ms=iqr(tu), merged_latency_ms=merged,
+                merged_iqr_ms=np.nan if np.isnan(tm).all() else iqr(tm), overhead_pct=100*(unmerged/merged - 1))
 
 def _as_text(row:dict, tok) -> str:
     "One example as the model reads it: `text`, chat `messages` through the template, or prompt + completion."

@@ -467,7 +467,7 @@ def _parameters(nb):
     ns = {}; exec(''.join(cell['source']), ns); return ns
 
 COLAB_GRID_OF = {  # chapter -> its colab grid as the parameters cell defines it
-    '10_continued_pretraining': lambda ns: {k: ns[k] for k in ('seeds', 'replay_ratios', 'label_sizes')},
+    '10_continued_pretraining': lambda ns: {**{k: ns[k] for k in ('seeds', 'replay_ratios', 'label_sizes')}, **ns['grid_colab']},
     '20_peft': lambda ns: ns['COLAB_GRID'],
     '30_few_shot': lambda ns: {**ns['full_grid'], **{f'sft_{k}': v for k, v in ns['sft_full'].items()}},
     '40_alignment': lambda ns: {**ns['grid_colab'], 'seeds': ns['seeds'] or (0, 1, 2, 3, 4)},

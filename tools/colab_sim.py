@@ -28,11 +28,13 @@ FAKE_SHA = '5eed' * 10   # the snapshot "commit" of the simulated repositories
 # The colab preset with its sizes shrunk for a CPU; each chapter's own grid is shrunk by the cell below.
 PRESET = "get_preset('colab', max_steps=4, batch_size=4, max_length=128, n_train=64, n_eval=32, seeds=(0, 1))"
 SHRINK = {
-    '10_continued_pretraining': "seeds = (0, 1); replay_ratios = (0.0, 0.25); label_sizes = (8,); n_new_tokens = 48",
+    '10_continued_pretraining': ("seeds = (0, 1); replay_ratios = (0.0, 0.25); label_sizes = (8,)\n"
+                                 "grid_colab = dict(grid_colab, cpt_steps=4, block=64, head_steps=2, mlm_steps=4, cls_steps=4, n_test=16,\n"
+                                 "                  n_lm_test=8, kelo_seeds=1, new_tokens=48, budgets=(512, 1024))"),
     '20_peft': ("seeds = (0, 1)\n"
-                "FULL_GRID = dict(enc_sizes=[16, 32], enc_methods=['full', 'bitfit', 'layernorm', 'lora', 'prompt_tuning', 'ia3'], enc_steps=2,\n"
-                "                 dec_sizes=[16, 32], dec_methods=['full', 'layernorm', 'lora', 'prompt_tuning', 'ia3'], dec_steps=2,\n"
-                "                 ranks=[4, 16], n_sweep=32, cost_steps=2, n_test=16)\n"
+                "FULL_GRID = dict(FULL_GRID, enc_sizes=[16, 32], enc_methods=['full', 'bitfit', 'lora', 'prompt_tuning', 'ia3'], enc_epochs=1,\n"
+                "                 enc_min_steps=2, lr_mults=(1, 3), tune_n=16, ranks=[4, 16], n_sweep=16, dec_sizes=[16],\n"
+                "                 dec_methods=['full', 'lora', 'qlora', 'prompt_tuning'], dec_epochs=1, dec_n_test=8, cost_steps=2, n_test=16)\n"
                 "COLAB_GRID = dict(FULL_GRID)"),
     '30_few_shot': ("full_grid = dict(ks=(4, 8), seeds=(0, 1), n_test=24, head_steps=2, head_lr=5e-5, pet_steps=2, pet_lr=None,\n"
                     "                 setfit_steps=2, setfit_lr=5e-5, setfit_batch=8, n_demos=2)\n"
@@ -42,7 +44,8 @@ SHRINK = {
                      "grid_full = dict(grid_full, sft_steps=4, sizes=(8, 16), flips=(0.0, 0.3), epochs=2, epoch_pairs=8, nll_pairs=16, steps=2,\n"
                      "                 n_eval=8, n_pool=32, n_samples=2, kl_texts=8, demo_steps=4)\n"
                      "grid_colab = dict(grid_full)"),
-    '50_forgetting': "every = 2; n_probe = 8; n_target = 32; full_grid = dict(seeds=(0, 1), n_probe=8, steps=4)",
+    '50_forgetting': ("every = 2; n_probe = 8; n_target = 32\n"
+                      "full_grid = dict(seeds=(0, 1), n_probe=8, steps=4, lrs=dict(full=(2e-5, 1e-4), lora=(2e-4,), hft=(2e-5,)))"),
     '60_guide': "measure_steps = 2",
 }
 
