@@ -742,7 +742,7 @@ COLAB_GRIDS = {  # chapter -> the grid it runs under `colab` (its parameters cel
                                      kelo_seeds=3, new_tokens=500, budgets=(25_000, 75_000, 150_000)),
     '20_peft': dict(seeds=(0, 1, 2), enc_sizes=[16, 256, 1024], enc_methods=['full', 'bitfit', 'lora', 'prompt_tuning'], enc_epochs=4,
                     enc_min_steps=20, lr_mults=(1/3, 1, 3), tune_n=64, ranks=[4, 16, 64], rank_alpha=16, n_sweep=256,
-                    dec_sizes=[64, 1024], dec_methods=['full', 'lora', 'qlora', 'prompt_tuning'], dec_epochs=2,
+                    dec_sizes=[64, 1024], dec_methods=['full', 'lora', 'qlora', 'prompt_tuning'], dec_epochs=2, dec_lr=None,
                     dec_kinds=['add', 'subtract', 'first_letter', 'reverse', 'sort_words'], dec_n_test=200, cost_steps=10, n_test=400,
                     size_models=['HuggingFaceTB/SmolLM2-135M-Instruct', 'HuggingFaceTB/SmolLM2-360M-Instruct']),
     '30_few_shot': dict(ks=(4, 8, 16, 64), seeds=(0, 1, 2), n_test=None, head_steps=40, pet_steps=24, setfit_steps=20, setfit_batch=16,
