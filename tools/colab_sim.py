@@ -29,8 +29,8 @@ FAKE_SHA = '5eed' * 10   # the snapshot "commit" of the simulated repositories
 PRESET = "get_preset('colab', max_steps=4, batch_size=4, max_length=128, n_train=64, n_eval=32, seeds=(0, 1))"
 SHRINK = {
     '10_continued_pretraining': ("seeds = (0, 1); replay_ratios = (0.0, 0.25); label_sizes = (8,)\n"
-                                 "grid_colab = dict(grid_colab, cpt_steps=4, block=64, head_steps=2, mlm_steps=4, cls_steps=4, n_test=16,\n"
-                                 "                  n_lm_test=8, kelo_seeds=1, new_tokens=48, budgets=(512, 1024))"),
+                                 "grid_colab = dict(grid_colab, cpt_steps=4, block=64, head_steps=2, mlm_steps=4, n_test=64, n_lm_test=8,\n"
+                                 "                  kelo_seeds=1, new_tokens=48, budgets=(512, 1024))"),
     '20_peft': ("seeds = (0, 1)\n"
                 "FULL_GRID = dict(FULL_GRID, enc_sizes=[16, 32], enc_methods=['full', 'bitfit', 'lora', 'prompt_tuning', 'ia3'], enc_epochs=1,\n"
                 "                 enc_min_steps=2, lr_mults=(1, 3), tune_n=16, ranks=[4, 16], n_sweep=16, dec_sizes=[16],\n"
