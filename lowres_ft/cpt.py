@@ -128,13 +128,14 @@ def continued_pretraining(model, # model or name for `core.load_model`
     return fit(model, ds, objective=objective, method=method, seed=seed, **(over | kwargs))
 
 # %% ../nbs/10_continued_pretraining.ipynb #553235bc
+from .evaluate import encode_texts, token_nlls, _pad_id
+
 def text_scores(model, # a causal LM
                 tokenizer, # its tokenizer
                 texts:list[str], # the texts to score
                 batch_size:int=8, # sequences per forward pass (the result does not depend on it)
                ) -> pd.DataFrame:
     "One row per text: `nats` (total NLL of its scored tokens), `tokens`, `chars` and `bpc` (bits per character)."
-    from lowres_ft.evaluate import encode_texts, token_nlls, _pad_id
     texts = _check_texts(texts)
     nlls = token_nlls(model, encode_texts(tokenizer, texts), batch_size, _pad_id(tokenizer))
     d = pd.DataFrame({'nats': [float(a.sum()) for a in nlls], 'tokens': [len(a) for a in nlls], 'chars': [len(t) for t in texts]})

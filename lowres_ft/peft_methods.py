@@ -379,7 +379,8 @@ def forward_ms(model, # the model to time (run in eval mode)
     "Median milliseconds of one forward pass of `batch` (after one warm-up pass)."
     return float(np.median(forward_times(model, batch, n)))
 
-def iqr(x) -> float:
+def iqr(x, # measurements, e.g. the milliseconds `forward_times` returns
+       ) -> float:
     "Interquartile range of `x`: the timing noise this page reports next to a median."
     q = np.percentile(np.asarray(x, dtype=float), [25, 75]); return float(q[1] - q[0])
 
