@@ -44,6 +44,7 @@ def execute(path:Path, preset:str='small', timeout:int=3600) -> tuple[bool, floa
     try: ok, err, _ = inject_and_run(nb, f"preset = {preset!r}  # injected by tools/run_chapter.py", path.parent, timeout)
     except ValueError as e: raise SystemExit(f"{path.name}: {e}")
     wall = time.time() - t0
+    slow = cell_times(nb)
     nb.cells = [c for c in nb.cells if TAG not in c.get('metadata', {}).get('tags', [])]
     n = 1
     for c in nb.cells:   # execution counts without the removed cell's
@@ -51,7 +52,19 @@ def execute(path:Path, preset:str='small', timeout:int=3600) -> tuple[bool, floa
     out = path if ok else path.with_suffix('.failed.ipynb')
     nbformat.write(nb, out)
     subprocess.run(['nbdev-clean', '--fname', str(out)], check=False, cwd=ROOT)
+    if slow: print(f"{path.name}: slowest cells (s): " + ', '.join(f"#{i} {t:.0f}" for i, t in slow[:10]), flush=True)
     return ok, wall, err
+
+
+def cell_times(nb) -> list[tuple[int, float]]:
+    "(index, seconds) of each executed code cell, slowest first, from the timing nbclient records (`nbdev-clean` removes it)."
+    from datetime import datetime
+    out = []
+    for i, c in enumerate(nb.cells):
+        ex = c.get('metadata', {}).get('execution', {})
+        a, b = ex.get('iopub.execute_input'), ex.get('shell.execute_reply')
+        if a and b: out.append((i, (datetime.fromisoformat(b.replace('Z', '+00:00')) - datetime.fromisoformat(a.replace('Z', '+00:00'))).total_seconds()))
+    return sorted(out, key=lambda x: -x[1])
 
 
 def main(argv=None):
