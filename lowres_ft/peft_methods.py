@@ -394,6 +394,7 @@ def method_costs(base, # a model (copied, not changed) or a zero-argument functi
                  texts:list[str]|None=None, # inputs for the latency test (default: 8 from `data`)
                  method_kwargs:dict|None=None, # options for the method, e.g. `{'r': 8}`; None: its defaults
                  preset:'str|Preset|None'=None, # preset name or `Preset` (sequence length, batch size, learning rates); None: the active one
+                 latency_n:int=15, # timed forward passes for each latency (median and interquartile range over them)
                  **fit_kw, # more `fit` options
                 ) -> dict: # one row of `cost_table`: parameters, memory, adapter size, step time, latency
     "Train a copy of `base` with `method` for `steps` steps and measure what it costs (see the table's columns)."
@@ -417,8 +418,10 @@ def method_costs(base, # a model (copied, not changed) or a zero-argument functi
     est = estimate_memory(pc.total, pc.trainable, quantize='4bit' if is_4bit(m) else None, batch_size=p.batch_size,
                           seq_len=p.max_length, hidden_size=cfg.hidden_size, n_layers=cfg.num_hidden_layers,
                           vocab_size=cfg.vocab_size if _task_of(objective) == 'causal_lm' else cfg.num_labels)
-    tu = forward_times(m, b, n=15)
-    tm = np.full(15, np.nan) if is_soft_prompt(m) else forward_times(merge_adapter(m), b, n=15)   # selective/full: the same model again
+    if isinstance(latency_n, bool) or not isinstance(latency_n, int) or latency_n < 3:
+        raise ValueError(f"latency_n must be an int >= 3 (the interquartile range needs a few passes), got {latency_n!r}")
+    tu = forward_times(m, b, n=latency_n)
+    tm = np.full(latency_n, np.nan) if is_soft_prompt(m) else forward_times(merge_adapter(m), b, n=latency_n)   # selective/full: the same model again
     unmerged, merged = float(np.median(tu)), float(np.median(tm))
     return dict(method=method, trainable=pc.trainable, trainable_pct=100*pc.trainable/pc.total, adapter_mb=adapter_mb,
                 est_train_mb=est['total']*1024, measured_train_mb=measured/2**20,
