@@ -398,6 +398,8 @@ def method_costs(base, # a model (copied, not changed) or a zero-argument functi
                  **fit_kw, # more `fit` options
                 ) -> dict: # one row of `cost_table`: parameters, memory, adapter size, step time, latency
     "Train a copy of `base` with `method` for `steps` steps and measure what it costs (see the table's columns)."
+    if isinstance(latency_n, bool) or not isinstance(latency_n, int) or latency_n < 3:
+        raise ValueError(f"latency_n must be an int >= 3 (the interquartile range needs a few passes), got {latency_n!r}")
     p = get_preset(preset)
     model = copy.deepcopy(base) if isinstance(base, torch.nn.Module) else base()
     cuda = model_device(model).type == 'cuda'
@@ -418,8 +420,6 @@ def method_costs(base, # a model (copied, not changed) or a zero-argument functi
     est = estimate_memory(pc.total, pc.trainable, quantize='4bit' if is_4bit(m) else None, batch_size=p.batch_size,
                           seq_len=p.max_length, hidden_size=cfg.hidden_size, n_layers=cfg.num_hidden_layers,
                           vocab_size=cfg.vocab_size if _task_of(objective) == 'causal_lm' else cfg.num_labels)
-    if isinstance(latency_n, bool) or not isinstance(latency_n, int) or latency_n < 3:
-        raise ValueError(f"latency_n must be an int >= 3 (the interquartile range needs a few passes), got {latency_n!r}")
     tu = forward_times(m, b, n=latency_n)
     tm = np.full(latency_n, np.nan) if is_soft_prompt(m) else forward_times(merge_adapter(m), b, n=latency_n)   # selective/full: the same model again
     unmerged, merged = float(np.median(tu)), float(np.median(tm))

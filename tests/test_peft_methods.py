@@ -116,6 +116,11 @@ def test_load_adapter_errors(dec, tmp_path):
 def test_unknown_method_suggests():
     with pytest.raises(ValueError, match="Did you mean 'prefix_tuning'"): get_method('prefix-tuning')
 
+def test_latency_n_is_checked_before_any_training(dec, tok, sft):
+    "A bad latency_n is refused at once, naming the fix, before a copy of the model trains."
+    for bad in (2, 5.0, True):
+        with pytest.raises(ValueError, match='latency_n must be an int >= 3'): pm.method_costs(dec, 'lora', sft, 'sft', tok, latency_n=bad)
+
 def test_cost_table_row(dec, tok, sft):
     row = pm.method_costs(dec, 'lora', sft, 'sft', tok, steps=2)
     assert 0 < row['trainable_pct'] < 100 and row['adapter_mb'] > 0 and row['step_s'] > 0

@@ -44,15 +44,15 @@ def execute(path:Path, preset:str='small', timeout:int=3600) -> tuple[bool, floa
     try: ok, err, _ = inject_and_run(nb, f"preset = {preset!r}  # injected by tools/run_chapter.py", path.parent, timeout)
     except ValueError as e: raise SystemExit(f"{path.name}: {e}")
     wall = time.time() - t0
-    slow = cell_times(nb)
     nb.cells = [c for c in nb.cells if TAG not in c.get('metadata', {}).get('tags', [])]
+    slow = cell_times(nb)   # after the injected cell is gone, so indices are the page's own
     n = 1
     for c in nb.cells:   # execution counts without the removed cell's
         if c.cell_type == 'code' and c.get('execution_count') is not None: c.execution_count = n; n += 1
     out = path if ok else path.with_suffix('.failed.ipynb')
     nbformat.write(nb, out)
     subprocess.run(['nbdev-clean', '--fname', str(out)], check=False, cwd=ROOT)
-    if slow: print(f"{path.name}: slowest cells (s): " + ', '.join(f"#{i} {t:.0f}" for i, t in slow[:10]), flush=True)
+    if slow: print(f"{path.name}: slowest cells (s): " + ', '.join(f"#{i} ({nb.cells[i].get('id', '?')}) {t:.0f}" for i, t in slow[:10]), flush=True)
     return ok, wall, err
 
 
